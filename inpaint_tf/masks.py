@@ -1,0 +1,265 @@
+"""Hole masks: the study's four generators, fixed evaluation sets and mask files.
+
+Convention everywhere: **1 = hole, 0 = known**, arrays of shape (N, H, W, 1).
+
+The study drew its boxes with ``cv2.rectangle(mask, (x, y), (x + b, y + b), ...)``,
+which fills both corners, so a box of "size b" is b + 1 pixels wide. The
+generators reproduce the holes it drew, not the sizes it named:
+
+==============  ==============================================  ==================
+kind            drawn as (32 x 32 images)                        hole side / share
+==============  ==============================================  ==================
+center_box      b ~ U{4..9}, corner ((32-b)//2, (32-b)//2)       5..10 px, 5.8 %
+random_box      b ~ U{5..11}, corner x, y ~ U{0..31-b}           6..12 px, 8.3 %
+irregular       1..9 lines, end points ~ U{1..31}, width 1..2     (strokes), 14.8 %
+gan_rectangle   h, w ~ U{5..11} independently, exact slices      5..11 px, 6.3 %
+==============  ==============================================  ==================
+
+For other image sizes the ranges are scaled by ``min(H, W) / 32`` (exact at 32).
+Every generator takes a seed or a ``numpy.random.Generator``: same seed, same masks.
+
+Example:
+    >>> from inpaint_tf import masks
+    >>> m = masks.generate_masks("irregular", 4, seed=0)
+    >>> m.shape, m.dtype
+    ((4, 32, 32, 1), dtype('uint8'))
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from inpaint_tf import _io
+from inpaint_tf._validation import as_binary_masks, check_positive_int
+
+STUDY_SIZE = 32
+EVAL_SEED = 20180420  # fixed seed of the evaluation mask sets (any constant would do)
+
+
+def _rng(seed) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def _scaled(value_range: tuple[int, int], height: int, width: int) -> tuple[int, int]:
+    scale = min(height, width) / STUDY_SIZE
+    if scale == 1:
+        return value_range
+    low, high = value_range
+    return max(1, round(low * scale)), max(1, round(high * scale))
+
+
+def _check_size(height: int, width: int) -> tuple[int, int]:
+    height = check_positive_int(height, "height")
+    width = check_positive_int(width, "width")
+    if min(height, width) < 8:
+        raise ValueError(f"Masks need images of at least 8x8 pixels. Received: {height}x{width}")
+    return height, width
+
+
+def _boxes_to_masks(top, left, bottom, right, height: int, width: int) -> np.ndarray:
+    """Fills rows top..bottom and columns left..right (both inclusive) per mask."""
+    rows = np.arange(height)
+    cols = np.arange(width)
+    inside_rows = (rows >= top[:, None]) & (rows <= bottom[:, None])
+    inside_cols = (cols >= left[:, None]) & (cols <= right[:, None])
+    masks = inside_rows[:, :, None] & inside_cols[:, None, :]
+    return masks.astype(np.uint8)[..., None]
+
+
+def center_box_masks(n: int, seed=None, height: int = 32, width: int = 32,
+                     size_range: tuple[int, int] | None = None) -> np.ndarray:
+    """The study's centred box: b ~ U{4..9}, hole b + 1 pixels wide, centred.
+
+    Args:
+        n: number of masks.
+        seed: int, None or `numpy.random.Generator`.
+        height, width: mask size.
+        size_range: inclusive range of b; default the study's (4, 9), scaled.
+
+    Returns:
+        uint8 array (n, height, width, 1), 1 = hole.
+    """
+    height, width = _check_size(height, width)
+    low, high = size_range or _scaled((4, 9), height, width)
+    sizes = _rng(seed).integers(low, high + 1, size=check_positive_int(n, "n"))
+    top = (height - sizes) // 2
+    left = (width - sizes) // 2
+    return _boxes_to_masks(top, left, top + sizes, left + sizes, height, width)
+
+
+def random_box_masks(n: int, seed=None, height: int = 32, width: int = 32,
+                     size_range: tuple[int, int] | None = None) -> np.ndarray:
+    """The study's random box: b ~ U{5..11}, corner uniform so the b + 1 hole fits.
+
+    Args and returns as `center_box_masks` (default `size_range` (5, 11)).
+    """
+    height, width = _check_size(height, width)
+    low, high = size_range or _scaled((5, 11), height, width)
+    rng = _rng(seed)
+    sizes = rng.integers(low, high + 1, size=check_positive_int(n, "n"))
+    # The study drew x and y from U{0..31-b}: the hole ends at most at pixel 31.
+    left = rng.integers(0, width - sizes)
+    top = rng.integers(0, height - sizes)
+    return _boxes_to_masks(top, left, top + sizes, left + sizes, height, width)
+
+
+def gan_rectangle_masks(n: int, seed=None, height: int = 32, width: int = 32,
+                        size_range: tuple[int, int] | None = None) -> np.ndarray:
+    """The GAN notebook's rectangle: h, w ~ U{5..11} independently, exact slices.
+
+    Args and returns as `center_box_masks` (default `size_range` (5, 11)).
+    """
+    height, width = _check_size(height, width)
+    low, high = size_range or _scaled((5, 11), height, width)
+    rng = _rng(seed)
+    n = check_positive_int(n, "n")
+    hole_heights = rng.integers(low, high + 1, size=n)
+    hole_widths = rng.integers(low, high + 1, size=n)
+    top = rng.integers(0, height - hole_heights + 1)
+    left = rng.integers(0, width - hole_widths + 1)
+    return _boxes_to_masks(top, left, top + hole_heights - 1, left + hole_widths - 1,
+                           height, width)
+
+
+def irregular_masks(n: int, seed=None, height: int = 32, width: int = 32,
+                    strokes: tuple[int, int] = (1, 9),
+                    thickness: tuple[int, int] | None = None) -> np.ndarray:
+    """The study's irregular masks: 1..9 straight OpenCV lines of width 1..2.
+
+    End points are uniform in 1..31 (both coordinates, scaled for other sizes).
+
+    Args:
+        n, seed, height, width: as `center_box_masks`.
+        strokes: inclusive range of the number of lines per mask.
+        thickness: inclusive range of line widths; default (1, 2), scaled.
+
+    Returns:
+        uint8 array (n, height, width, 1), 1 = hole.
+    """
+    height, width = _check_size(height, width)
+    rng = _rng(seed)
+    n = check_positive_int(n, "n")
+    thin, thick = thickness or _scaled((1, 2), height, width)
+    masks = np.zeros((n, height, width), np.uint8)
+    counts = rng.integers(strokes[0], strokes[1] + 1, size=n)
+    for index, count in enumerate(counts):
+        xs = rng.integers(1, width, size=(count, 2))
+        ys = rng.integers(1, height, size=(count, 2))
+        widths = rng.integers(thin, thick + 1, size=count)
+        for (x1, x2), (y1, y2), line_width in zip(xs, ys, widths):
+            cv2.line(masks[index], (int(x1), int(y1)), (int(x2), int(y2)), 1, int(line_width))
+    return masks[..., None]
+
+
+MASK_GENERATORS: dict[str, Callable[..., np.ndarray]] = {
+    "center_box": center_box_masks,
+    "random_box": random_box_masks,
+    "irregular": irregular_masks,
+    "gan_rectangle": gan_rectangle_masks,
+}
+MASK_KINDS = tuple(MASK_GENERATORS)
+
+
+def check_mask_kind(kind: str) -> str:
+    """Returns `kind` or raises a `ValueError` listing the known kinds."""
+    if kind not in MASK_GENERATORS:
+        raise ValueError(f"Unknown mask kind. Expected one of {list(MASK_KINDS)}. "
+                         f"Received: kind={kind!r}")
+    return kind
+
+
+def generate_masks(kind: str, n: int, seed=None, height: int = 32, width: int = 32) -> np.ndarray:
+    """Draws `n` masks of one of the study's kinds (see `MASK_KINDS`).
+
+    Example:
+        >>> generate_masks("center_box", 2, seed=1).shape
+        (2, 32, 32, 1)
+    """
+    return MASK_GENERATORS[check_mask_kind(kind)](n, seed, height=height, width=width)
+
+
+def eval_masks(kind: str, n: int = 10_000, seed: int = EVAL_SEED, height: int = 32,
+               width: int = 32) -> np.ndarray:
+    """The fixed evaluation mask set of a kind: identical in every process and machine.
+
+    Every model and baseline is scored on the same holes by using this set
+    (`mask_checksum` identifies it).
+
+    Example:
+        >>> a = eval_masks("irregular", 100)
+        >>> bool((a == eval_masks("irregular", 100)).all())
+        True
+    """
+    return generate_masks(kind, n, np.random.default_rng(seed), height, width)
+
+
+def mask_checksum(masks) -> str:
+    """SHA-256 of a mask set (shape and hole pixels), to name a set in reports."""
+    masks = as_binary_masks(masks).astype(bool)
+    digest = hashlib.sha256(str(masks.shape).encode())
+    digest.update(np.packbits(masks).tobytes())
+    return digest.hexdigest()
+
+
+def hole_share(masks) -> float:
+    """Fraction of pixels that are holes."""
+    return float(np.mean(np.asarray(masks) > 0))
+
+
+def save_masks(path, masks, **metadata) -> None:
+    """Saves a mask set as `.npz` (atomically), with optional metadata (kind, seed)."""
+    masks = as_binary_masks(masks).astype(np.uint8)
+    with _io.atomic_path(path, suffix=".npz") as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez_compressed(handle, masks=masks,
+                                **{k: np.asarray(v) for k, v in metadata.items()})
+
+
+def load_masks(path) -> np.ndarray:
+    """Loads a mask set written by `save_masks`; returns uint8 (N, H, W, 1)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Mask file not found: {path}")
+    try:
+        with np.load(path) as data:
+            if "masks" not in data:
+                raise ValueError(f"{path} holds no `masks` array (keys: {list(data.keys())})")
+            masks = data["masks"]
+    except (OSError, ValueError) as error:
+        raise ValueError(f"Cannot read masks from {path}: {error}") from error
+    return as_binary_masks(masks, name=str(path)).astype(np.uint8)
+
+
+def load_mask_image(path, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Reads a mask image (PNG, JPEG, ...): any non-zero pixel is a hole.
+
+    Colour masks count a pixel as hole when any colour channel is non-zero (an
+    alpha channel is ignored).
+
+    Args:
+        path: image file.
+        size: expected (height, width), usually the image's; a mismatch raises.
+
+    Returns:
+        uint8 array (H, W, 1), 1 = hole.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Mask image not found: {path}")
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None or image.size == 0:
+        raise ValueError(f"Cannot read mask image {path}: not an image file or corrupt")
+    if image.ndim == 3:
+        image = image[..., :3].max(axis=-1)
+    mask = (image > 0).astype(np.uint8)[..., None]
+    if size is not None and tuple(mask.shape[:2]) != tuple(size):
+        raise ValueError(f"Mask image {path} is {mask.shape[0]}x{mask.shape[1]} but the image "
+                         f"is {size[0]}x{size[1]}; they must have the same size")
+    return mask

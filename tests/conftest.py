@@ -1,0 +1,36 @@
+"""Shared test set-up: quiet TensorFlow, a fresh dtype policy per test, tiny data."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _float32_policy():
+    """Every test starts and ends under float32, whatever it switched to."""
+    keras.mixed_precision.set_global_policy("float32")
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def tiny_images(rng):
+    """Smooth synthetic RGB images (uint8, 16 x 32 x 32 x 3): gradients plus blobs."""
+    y, x = np.mgrid[0:32, 0:32] / 31.0
+    images = []
+    for _ in range(16):
+        a, b, c = rng.uniform(0.2, 1.0, 3)
+        cy, cx = rng.uniform(0.2, 0.8, 2)
+        blob = np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / 0.05)
+        image = np.stack([a * x, b * y, c * blob], axis=-1)
+        images.append(np.round(255 * np.clip(image, 0, 1)))
+    return np.array(images, np.uint8)
