@@ -376,7 +376,7 @@ def steps_per_epoch(num_images: int, batch_size: int, drop_remainder: bool = Tru
 def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
                  seed: int = 0, fill_value: float = 0.0, shuffle: bool = True,
                  start_epoch: int = 0, epochs: int | None = None,
-                 real_masks: bool = False):
+                 real_masks: bool = False, mask_as_sample_weight: bool = False):
     """A training `tf.data.Dataset` of ``({"image": masked, "mask": mask}, image)``.
 
     Each epoch draws fresh masks of `mask_kind` and (with `shuffle`) a fresh order,
@@ -399,6 +399,9 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
         start_epoch, epochs: the epochs this dataset covers.
         real_masks: also yield "real_mask", a second independent mask per image
             (the GAN pairs real images with freshly drawn masks).
+        mask_as_sample_weight: yield ``(inputs, image, mask)``: Keras passes the
+            hole mask to losses and `weighted_metrics` as `sample_weight`, which
+            is how the masked losses of `inpaint_tf.losses` see the hole.
 
     Example:
         >>> ds = make_dataset(x_train, "irregular", batch_size=32)       # doctest: +SKIP
@@ -439,6 +442,8 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
         if real_masks:
             inputs["real_mask"] = tf.ensure_shape(tf.cast(extra, tf.float32),
                                                   (batch_size, height, width, 1))
+        if mask_as_sample_weight:
+            return inputs, batch, masks
         return inputs, batch
 
     last_epoch = np.iinfo(np.int64).max if epochs is None else int(epochs)
