@@ -1,0 +1,1 @@
+"""Model builders of inpaint_tf."""
