@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -151,7 +151,7 @@ def evaluate(predict, images, masks, *, fill_value: float = 0.0, name: str = "mo
     images = as_float_images(images)
     masks = as_binary_masks(masks, like=images)
     batch_size = check_positive_int(batch_size, "batch_size")
-    if not hasattr(predict, "__call__"):
+    if not callable(predict):
         raise TypeError(f"`predict` must be callable. Received: {type(predict).__name__}")
     if hasattr(predict, "predict") and hasattr(predict, "inputs"):  # a Keras model
         predict = as_predict_fn(predict)
