@@ -34,3 +34,22 @@ def tiny_images(rng):
         image = np.stack([a * x, b * y, c * blob], axis=-1)
         images.append(np.round(255 * np.clip(image, 0, 1)))
     return np.array(images, np.uint8)
+
+
+def build_tiny_inpainting_model(downsampling: int = 2) -> keras.Model:
+    """A minimal model with the library's contract ({"image", "mask"} -> image in [0, 1]),
+    downsampling by `downsampling` once, for tests of code that takes any such model."""
+    image = keras.Input((None, None, 3), name="image")
+    mask = keras.Input((None, None, 1), name="mask")
+    filled = keras.layers.Lambda(lambda t: t[0] * (1.0 - t[1]), name="fill_holes")([image, mask])
+    x = keras.layers.Concatenate()([filled, mask])
+    x = keras.layers.Conv2D(8, 3, strides=downsampling, padding="same", activation="relu")(x)
+    x = keras.layers.UpSampling2D(downsampling)(x)
+    output = keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid", dtype="float32")(x)
+    return keras.Model({"image": image, "mask": mask}, output, name="tiny")
+
+
+@pytest.fixture
+def tiny_model():
+    keras.utils.set_random_seed(0)
+    return build_tiny_inpainting_model()
