@@ -8,7 +8,7 @@ pixels are returned unchanged, bit for bit.
 
 Example:
     >>> from inpaint_tf import inpaint
-    >>> filled = inpaint(model, images, masks)  # images (N, H, W, 3), masks 1 = hole  # doctest: +SKIP
+    >>> filled = inpaint(model, images, masks)  # masks: 1 = hole  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import build_tiny_inpainting_model
+
 from inpaint_tf import export, inference
 from inpaint_tf.masks import generate_masks
 
