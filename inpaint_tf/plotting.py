@@ -1,0 +1,129 @@
+"""Plots people would rather look at than read: image grids, samples, training curves.
+
+Every function returns the matplotlib Figure and, given `path`, also writes a
+PNG (atomically). They work in notebooks (the figure shows inline) and on
+machines without a display (matplotlib then falls back to Agg).
+
+Example:
+    >>> from inpaint_tf import plotting
+    >>> plotting.plot_samples(images, masks, raw, composited, path="samples.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from inpaint_tf import _io
+
+
+def _pyplot():
+    # Imported late: matplotlib picks the notebook's inline backend, or Agg headless.
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(figure, path) -> None:
+    if path is None:
+        return
+    path = Path(path)
+    with _io.atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=110, bbox_inches="tight", format=path.suffix[1:] or "png")
+
+
+def _finish(figure, path, close: bool):
+    _save(figure, path)
+    if close:
+        _pyplot().close(figure)
+    return figure
+
+
+def show_images(images, titles=None, columns: int = 8, path=None, close: bool = False):
+    """A grid of images (uint8 or float in [0, 1]); masks (H, W, 1) show in grey."""
+    images = np.asarray(images)
+    rows = math.ceil(len(images) / columns)
+    plt = _pyplot()
+    figure, axes = plt.subplots(rows, columns, figsize=(1.4 * columns, 1.5 * rows),
+                                squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index < len(images):
+            _imshow(axis, images[index])
+            if titles is not None:
+                axis.set_title(str(titles[index]), fontsize=7)
+    figure.tight_layout()
+    return _finish(figure, path, close)
+
+
+def _imshow(axis, image):
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 1)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        axis.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1 if image.dtype != np.uint8 else 255)
+    else:
+        axis.imshow(image, interpolation="nearest")
+
+
+def plot_samples(images, masks, masked, raw, composited, path=None, close: bool = False):
+    """One row per image: original | mask | masked input | raw output | composite."""
+    columns = ("original", "mask", "masked input", "raw output", "composite")
+    plt = _pyplot()
+    figure, axes = plt.subplots(len(images), 5, figsize=(7.5, 1.5 * len(images)), squeeze=False)
+    for row, panels in enumerate(zip(images, masks, masked, raw, composited)):
+        for column, panel in enumerate(panels):
+            axis = axes[row, column]
+            axis.axis("off")
+            _imshow(axis, panel)
+            if row == 0:
+                axis.set_title(columns[column], fontsize=8)
+    figure.tight_layout()
+    return _finish(figure, path, close)
+
+
+def plot_curves(history, path=None, close: bool = False):
+    """Loss and metric curves from a training log: a list of per-epoch dicts, a
+    `keras.callbacks.History`, or a CSV log path. Train and validation series of a
+    quantity share a panel (``loss`` with ``val_loss``)."""
+    rows = _history_rows(history)
+    if not rows:
+        raise ValueError("The training log is empty: nothing to plot")
+    keys = [k for k in rows[0] if k not in ("epoch", "seconds") and not k.startswith("val_")]
+    keys += [k[4:] for k in rows[0] if k.startswith("val_") and k[4:] not in keys]
+    epochs = [row.get("epoch", index + 1) for index, row in enumerate(rows)]
+    plt = _pyplot()
+    columns = min(3, len(keys))
+    figure, axes = plt.subplots(math.ceil(len(keys) / columns), columns,
+                                figsize=(4 * columns, 3 * math.ceil(len(keys) / columns)),
+                                squeeze=False)
+    for axis, key in zip(axes.flat, keys):
+        for prefix, style in (("", "-o"), ("val_", "--s")):
+            values = [row.get(prefix + key) for row in rows]
+            points = [(e, float(v)) for e, v in zip(epochs, values)
+                      if v is not None and v != "" and math.isfinite(float(v))]
+            if points:
+                axis.plot(*zip(*points), style, markersize=3,
+                          label="validation" if prefix else "train")
+        axis.set_title(key)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7)
+    for axis in list(axes.flat)[len(keys):]:
+        axis.axis("off")
+    figure.tight_layout()
+    return _finish(figure, path, close)
+
+
+def _history_rows(history) -> list[dict]:
+    if hasattr(history, "history"):  # keras.callbacks.History
+        metrics = history.history
+        count = len(next(iter(metrics.values()), []))
+        return [{"epoch": i + 1, **{k: v[i] for k, v in metrics.items()}} for i in range(count)]
+    if isinstance(history, (str, Path)):
+        import pandas as pd
+
+        return pd.read_csv(history).to_dict("records")
+    return list(history)

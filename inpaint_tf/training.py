@@ -1,0 +1,462 @@
+"""Training runs: one call trains a config into a run folder, and resumes it.
+
+A run folder holds everything a run produced::
+
+    config.toml     the resolved config (file + overrides)
+    state.json      completed epochs, the checkpoint that goes with them, the log
+    checkpoints/    weights and optimizer state after the last completed epoch
+    log.csv         one row per completed epoch (train losses, validation metrics)
+    curves.png      the log as curves; samples.png: fixed test images inpainted
+    metrics.json    the test-set evaluation (both protocols), times, device, data
+    model.keras     the inference model (the generator, for a GAN)
+    saved_model/    the TensorFlow SavedModel (see `inpaint_tf.export`)
+
+Every file is written atomically, and `state.json` is written last at the end of
+each epoch: a run killed at any moment restarts, with the same call, from its
+last completed epoch with the same weights, optimizer state, GAN phase and data
+order (batches and masks are a pure function of seed, epoch and step), so the
+log has no duplicate or missing epoch.
+
+Example:
+    >>> from inpaint_tf import train, load_config
+    >>> run = train(load_config("experiments/exp3_conv_autoencoder_irregular.toml"),
+    ...             "runs/exp3", epochs=1)                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import inspect
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from inpaint_tf import _io
+from inpaint_tf._system import describe_device, has_gpu
+from inpaint_tf.data import Split, load_cifar10, make_dataset
+from inpaint_tf.data import steps_per_epoch as full_pass_steps
+from inpaint_tf.evaluation import as_predict_fn, evaluate
+from inpaint_tf.experiments import ExperimentConfig, load_config, save_config, with_overrides
+from inpaint_tf.masks import EVAL_SEED, eval_masks
+
+PRECISIONS = ("float32", "mixed")
+STRATEGIES = ("default", "mirrored")
+VALIDATION_MASK_SEED = EVAL_SEED + 1  # validation holes differ from the test holes
+SAMPLE_COUNT = 8
+# Validation figures added to the log after every epoch.
+VALIDATION_KEYS = ("study_mae", "study_mse", "hole_mae", "hole_psnr", "hole_ssim")
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def policy_for(precision: str) -> str:
+    """The Keras dtype policy of a precision: "mixed" is bfloat16 on CPU, float16 on GPU."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"`precision` must be one of {PRECISIONS}. "
+                         f"Received: precision={precision!r}")
+    if precision == "float32":
+        return "float32"
+    return "mixed_float16" if has_gpu() else "mixed_bfloat16"
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Sets the global Keras dtype policy for the block, then restores the previous one."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def make_strategy(name: str):
+    """"default" (one device) or "mirrored" (`tf.distribute.MirroredStrategy`, all GPUs)."""
+    import tensorflow as tf
+
+    if name not in STRATEGIES:
+        raise ValueError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={name!r}")
+    return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
+
+
+def _optimizer(name: str, learning_rate: float):
+    import keras
+
+    classes = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
+               "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
+    return classes[name](learning_rate=learning_rate)
+
+
+def _loss(config: ExperimentConfig):
+    import keras
+
+    from inpaint_tf import losses
+
+    name = config.training.loss
+    if name == "mae":
+        return keras.losses.MeanAbsoluteError()
+    if name == "mse":
+        return keras.losses.MeanSquaredError()
+    if name == "masked_l1":
+        return losses.MaskedL1(hole_weight=6.0, valid_weight=1.0)
+    return losses.PConvLoss(vgg_weights=config.model.options.get("vgg_weights", "imagenet"))
+
+
+def uses_mask_weights(config: ExperimentConfig) -> bool:
+    """Masked losses receive the hole mask as `sample_weight` from the dataset."""
+    return not config.is_gan and config.training.loss in ("masked_l1", "pconv")
+
+
+def _call_builder(builder, input_shape, options: dict, **defaults):
+    accepted = inspect.signature(builder).parameters
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(f"Unknown option `model.options.{unknown[0]}` for {builder.__name__}."
+                         f" Accepted: {sorted(p for p in accepted if p != 'input_shape')}")
+    arguments = {k: v for k, v in defaults.items() if k in accepted}
+    arguments.update(options)
+    return builder(input_shape=input_shape, **arguments)
+
+
+def build_model(config: ExperimentConfig, input_shape=(32, 32, 3)):
+    """Builds and compiles the config's model. Call inside ``strategy.scope()``."""
+    from inpaint_tf import models
+
+    if config.is_gan:
+        options = dict(config.model.options)
+        generator = _call_builder(models.build_glcic_generator, input_shape, options,
+                                  fill_value=config.data.fill_value)
+        discriminator = models.build_glcic_discriminator(
+            input_shape=input_shape, region_size=config.gan.region_size)
+        model = models.InpaintingGAN(
+            generator, discriminator, region_size=config.gan.region_size,
+            adversarial_weight=config.gan.adversarial_weight, T_c=config.gan.T_c,
+            T_d=config.gan.T_d)
+        model.compile(
+            generator_optimizer=_optimizer("adam", config.gan.generator_learning_rate),
+            discriminator_optimizer=_optimizer("adam", config.gan.discriminator_learning_rate))
+        return model
+    options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
+    builder = {"unet_autoencoder": models.build_unet_autoencoder,
+               "pconv_unet": models.build_pconv_unet}[config.model.kind]
+    model = _call_builder(builder, input_shape, options, fill_value=config.data.fill_value)
+    model.compile(optimizer=_optimizer(config.training.optimizer, config.training.learning_rate),
+                  loss=_loss(config))
+    return model
+
+
+def inference_model(model):
+    """The model that inpaints: the GAN's generator, or the model itself."""
+    generator = getattr(model, "generator", None)
+    return model if generator is None else generator
+
+
+# --------------------------------------------------------------------------- run folder
+
+
+class RunFolder:
+    """Paths and state of a run folder (see the module docstring)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    config = property(lambda self: self.path / "config.toml")
+    state_file = property(lambda self: self.path / "state.json")
+    checkpoints = property(lambda self: self.path / "checkpoints")
+    log = property(lambda self: self.path / "log.csv")
+    curves = property(lambda self: self.path / "curves.png")
+    samples = property(lambda self: self.path / "samples.png")
+    metrics = property(lambda self: self.path / "metrics.json")
+    model = property(lambda self: self.path / "model.keras")
+    saved_model = property(lambda self: self.path / "saved_model")
+
+    def read_state(self) -> dict:
+        if not self.state_file.is_file():
+            return {"epochs_done": 0, "checkpoint": None, "history": [], "train_seconds": 0.0}
+        return json.loads(self.state_file.read_text())
+
+    def read_metrics(self) -> dict:
+        return json.loads(self.metrics.read_text()) if self.metrics.is_file() else {}
+
+    def write_log(self, history: list[dict]) -> None:
+        keys = list(dict.fromkeys(k for row in history for k in row))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(history)
+        _io.write_text(self.log, buffer.getvalue())
+
+
+def _check_same_experiment(stored: ExperimentConfig, requested: ExperimentConfig, run: Path):
+    """A run folder continues only the experiment it was made for (epochs may grow)."""
+    old, new = stored.to_dict(), requested.to_dict()
+    for mapping in (old, new):
+        mapping["training"].pop("epochs")
+        mapping.pop("description")
+    if old != new:
+        differences = [f"{section}.{key}" for section in old if isinstance(old[section], dict)
+                       for key in old[section] if old[section][key] != new[section].get(key)]
+        differences += [k for k in old if not isinstance(old[k], dict) and old[k] != new[k]]
+        raise ValueError(f"Run folder {run} holds a run of another config (differs in "
+                         f"{', '.join(differences)}); choose another output folder")
+
+
+def _save_checkpoint(model, run: RunFolder, epoch: int) -> str:
+    relative = f"checkpoints/epoch_{epoch:04d}.weights.h5"
+    with _io.atomic_path(run.path / relative, suffix=".weights.h5") as temporary:
+        model.save_weights(temporary)
+    return relative
+
+
+def _restore_checkpoint(model, path: Path) -> None:
+    # Optimizer slots must exist before their saved values can be loaded into them.
+    for optimizer in _optimizers(model):
+        if not optimizer.built:
+            optimizer.build(_optimized_variables(model, optimizer))
+    model.load_weights(path)
+
+
+def _optimizers(model) -> list:
+    if hasattr(model, "generator_optimizer"):
+        return [model.generator_optimizer, model.discriminator_optimizer]
+    return [model.optimizer]
+
+
+def _optimized_variables(model, optimizer):
+    if hasattr(model, "generator_optimizer"):
+        network = (model.generator if optimizer is model.generator_optimizer
+                   else model.discriminator)
+        return network.trainable_variables
+    return model.trainable_variables
+
+
+def _remove_stale_checkpoints(run: RunFolder, keep: str) -> None:
+    for file in run.checkpoints.glob("*.weights.h5"):
+        if file.relative_to(run.path).as_posix() != keep:
+            file.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def _epoch_callback(run: RunFolder, state: dict, model, validation, fill_value: float):
+    """Validates, checkpoints and records each completed epoch (state.json last)."""
+    import keras
+
+    class RecordEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds = time.perf_counter() - self.started
+            row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+            images, masks = validation
+            scores = evaluate(as_predict_fn(inference_model(model)), images, masks,
+                              fill_value=fill_value)
+            row.update({f"val_{key}": scores[key] for key in VALIDATION_KEYS})
+            row["seconds"] = round(seconds, 2)
+            checkpoint = _save_checkpoint(model, run, epoch + 1)
+            state["history"] = [r for r in state["history"] if r["epoch"] <= epoch] + [row]
+            state.update(epochs_done=epoch + 1, checkpoint=checkpoint,
+                         train_seconds=state["train_seconds"] + seconds)
+            run.write_log(state["history"])
+            _plot_curves(state["history"], run.curves)
+            _io.write_json(run.state_file, state)  # the commit point of the epoch
+            _remove_stale_checkpoints(run, checkpoint)
+
+    return RecordEpoch()
+
+
+def _plot_curves(history, path) -> None:
+    from inpaint_tf.plotting import plot_curves
+
+    plot_curves(history, path=path, close=True)
+
+
+# --------------------------------------------------------------------------- train
+
+
+def _resolve(config, epochs, steps, data, seed) -> ExperimentConfig:
+    if isinstance(config, (str, Path)):
+        config = load_config(config)
+    return with_overrides(config, **{"training.epochs": epochs,
+                                     "training.steps_per_epoch": steps,
+                                     "data.source": None if data is None else str(data),
+                                     "training.seed": seed})
+
+
+def _load_split(config: ExperimentConfig, split: Split | None) -> Split:
+    return split if split is not None else load_cifar10(config.data.source or None)
+
+
+def train(config, out_dir, *, epochs: int | None = None, steps_per_epoch: int | None = None,
+          data=None, precision: str = "float32", strategy: str = "default",
+          seed: int | None = None, split: Split | None = None, deterministic: bool = False,
+          verbose="auto") -> RunFolder:
+    """Trains `config` into the run folder `out_dir`, resuming it if it exists.
+
+    Args:
+        config: an `ExperimentConfig` or the path of a TOML config.
+        out_dir: the run folder.
+        epochs, steps_per_epoch, data, seed: overrides of the config's
+            ``training.epochs``, ``training.steps_per_epoch``, ``data.source`` and
+            ``training.seed``.
+        precision: "float32" or "mixed" (bfloat16 on CPU, float16 on GPU).
+        strategy: "default" or "mirrored".
+        split: data already loaded (e.g. synthetic images), instead of ``data.source``.
+        deterministic: enable TensorFlow op determinism, so a re-run (or a
+            resumed run) gives bit-identical numbers on CPU.
+        verbose: Keras' progress output (a progress bar with ETA by default).
+
+    Returns:
+        The `RunFolder`, with its final metrics in ``metrics.json``.
+    """
+    import keras
+    import tensorflow as tf
+
+    config = _resolve(config, epochs, steps_per_epoch, data, seed)
+    run = RunFolder(out_dir)
+    if run.config.is_file():
+        _check_same_experiment(load_config(run.config), config, run.path)
+    run.path.mkdir(parents=True, exist_ok=True)
+    save_config(config, run.config)
+    state = run.read_state()
+    split = _load_split(config, split)
+    input_shape = split.train.images.shape[1:]
+    policy = policy_for(precision)
+
+    keras.utils.set_random_seed(config.training.seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    with dtype_policy(policy):
+        distribution = make_strategy(strategy)
+        with distribution.scope():
+            model = build_model(config, input_shape)
+        if state["checkpoint"]:
+            _restore_checkpoint(model, run.path / state["checkpoint"])
+        total_epochs = config.training.epochs
+        if state["epochs_done"] < total_epochs:
+            _fit(model, config, run, state, split, total_epochs, verbose)
+        _finish(model, config, run, state, split, policy, strategy)
+    return run
+
+
+def _fit(model, config, run, state, split, total_epochs, verbose) -> None:
+    training = config.training
+    steps = training.steps_per_epoch or full_pass_steps(len(split.train.images),
+                                                        training.batch_size)
+    dataset = make_dataset(
+        split.train.images, config.data.masks, batch_size=training.batch_size,
+        seed=training.seed, fill_value=config.data.fill_value,
+        start_epoch=state["epochs_done"], epochs=total_epochs, real_masks=config.is_gan,
+        mask_as_sample_weight=uses_mask_weights(config))
+    validation = _validation_set(config, split)
+    callback = _epoch_callback(run, state, model, validation, config.data.fill_value)
+    model.fit(dataset, epochs=total_epochs, initial_epoch=state["epochs_done"],
+              steps_per_epoch=steps, callbacks=[callback], verbose=verbose)
+
+
+def _validation_set(config: ExperimentConfig, split: Split):
+    images = split.validation.images[:config.data.validation_images]
+    height, width = images.shape[1:3]
+    return images, eval_masks(config.data.masks, len(images), VALIDATION_MASK_SEED,
+                              height, width)
+
+
+def fixed_test_set(config: ExperimentConfig, split: Split, kind: str | None = None,
+               n: int | None = None):
+    """The fixed test images and masks a run is scored on (shared with the baselines)."""
+    images = split.test.images[:n or config.data.test_images]
+    height, width = images.shape[1:3]
+    return images, eval_masks(kind or config.data.masks, len(images), height=height,
+                              width=width)
+
+
+def _finish(model, config, run, state, split, policy, strategy) -> None:
+    """Final evaluation, samples, model file and SavedModel, each written atomically."""
+    from inpaint_tf.export import export_saved_model
+
+    network = inference_model(model)
+    images, masks = fixed_test_set(config, split)
+    scores = evaluate(as_predict_fn(network), images, masks, fill_value=config.data.fill_value,
+                      name=config.name, mask_kind=config.data.masks)
+    _write_samples(network, images[:SAMPLE_COUNT], masks[:SAMPLE_COUNT],
+                   config.data.fill_value, run.samples)
+    with _io.atomic_path(run.model) as temporary:
+        network.save(temporary)
+    export_saved_model(network, run.saved_model)
+    metrics = run.read_metrics()
+    metrics.update(
+        config=config.name, study_experiment=config.study_experiment, test=scores,
+        epochs=state["epochs_done"], train_seconds=round(state["train_seconds"], 1),
+        device=describe_device(), precision=policy, strategy=strategy,
+        batch_size=config.training.batch_size,
+        steps_per_epoch=config.training.steps_per_epoch or "full",
+        data_source=config.data.source or "keras.datasets.cifar10",
+        test_checksum=_checksum(split.test.images))
+    _io.write_json(run.metrics, metrics)
+
+
+def _checksum(images: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()[:16]
+
+
+def _write_samples(network, images, masks, fill_value, path) -> None:
+    from inpaint_tf.data import fill_holes
+    from inpaint_tf.evaluation import composite
+    from inpaint_tf.plotting import plot_samples
+
+    floats = images.astype(np.float32) / 255.0
+    masks = masks.astype(np.float32)
+    masked = fill_holes(floats, masks, fill_value)
+    raw = np.clip(as_predict_fn(network)(masked, masks), 0, 1)
+    plot_samples(floats, masks, masked, raw, composite(raw, floats, masks), path=path, close=True)
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def load_inference_model(run_or_model):
+    """The inference model of a run folder (its model.keras) or of a `.keras` file."""
+    import keras
+
+    import inpaint_tf.layers  # noqa: F401 - registers the custom layers for loading
+    import inpaint_tf.models  # noqa: F401
+
+    path = Path(run_or_model)
+    if path.is_dir():
+        path = RunFolder(path).model
+    if not path.is_file():
+        raise FileNotFoundError(f"No model found at {run_or_model} (expected a run folder "
+                                "with model.keras, or a .keras file)")
+    return keras.saving.load_model(path)
+
+
+def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None,
+                 data=None, split: Split | None = None) -> dict:
+    """Scores a run's model (or a `.keras` file) on the test set with a fixed mask set,
+    under both protocols; a run folder gets the row appended to its metrics.json."""
+    path = Path(run_or_model)
+    run = RunFolder(path) if path.is_dir() else None
+    config = load_config(run.config) if run and run.config.is_file() else ExperimentConfig()
+    if data is not None:
+        config = with_overrides(config, **{"data.source": str(data)})
+    network = load_inference_model(run_or_model)
+    split = _load_split(config, split)
+    images, mask_set = fixed_test_set(config, split, masks, n)
+    row = evaluate(as_predict_fn(network), images, mask_set, fill_value=config.data.fill_value,
+                   name=config.name, mask_kind=masks or config.data.masks)
+    if run is not None:
+        metrics = run.read_metrics()
+        metrics.setdefault("evaluations", []).append(row)
+        _io.write_json(run.metrics, metrics)
+    return row
