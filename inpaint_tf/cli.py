@@ -118,5 +118,144 @@ def _configure_baselines(parser):
 baselines_command.configure = _configure_baselines
 
 
+@command("train", "Train an experiment config into a run folder (re-run to resume).",
+         "inpaint-tf train experiments/exp3_conv_autoencoder_irregular.toml --epochs 2 \\\n"
+         "    --steps-per-epoch 200 --precision mixed --out runs/exp3")
+def train_command(args):
+    from inpaint_tf.experiments import load_config
+    from inpaint_tf.training import train
+
+    config = load_config(args.config)
+    out = args.out or f"runs/{config.name}"
+    run = train(config, out, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+                data=args.data, precision=args.precision, strategy=args.strategy,
+                seed=args.seed, deterministic=args.deterministic,
+                verbose=1 if sys.stdout.isatty() else 2)
+    _print_scores(run.read_metrics()["test"])
+    print(f"run folder: {run.path}")
+
+
+def _configure_train(parser):
+    parser.add_argument("config", help="experiment config (TOML)")
+    parser.add_argument("--epochs", type=int, default=None, help="override training.epochs")
+    parser.add_argument("--steps-per-epoch", type=int, default=None,
+                        help="override training.steps_per_epoch (0 = a full pass)")
+    _add_data_option(parser)
+    parser.add_argument("--out", default=None, help="run folder (default runs/<config name>)")
+    parser.add_argument("--precision", choices=("float32", "mixed"), default="float32",
+                        help="mixed = bfloat16 on CPU, float16 with loss scaling on GPU")
+    parser.add_argument("--strategy", choices=("default", "mirrored"), default="default",
+                        help="mirrored = tf.distribute.MirroredStrategy over all GPUs")
+    parser.add_argument("--seed", type=int, default=None, help="override training.seed")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="TensorFlow op determinism (bit-identical re-runs on CPU)")
+
+
+train_command.configure = _configure_train
+
+
+def _print_scores(row):
+    keys = ("study_mae", "study_mse", "study_dice", "dice_ceiling", "hole_mae", "hole_mse",
+            "hole_psnr", "hole_ssim")
+    print("  ".join(f"{key}={row[key]:.4g}" for key in keys))
+
+
+@command("evaluate", "Score a run (or a .keras model) on the test set under both protocols.",
+         "inpaint-tf evaluate runs/exp3 --masks irregular --n 10000")
+def evaluate_command(args):
+    from inpaint_tf.training import evaluate_run
+
+    _print_scores(evaluate_run(args.run, masks=args.masks, n=args.n, data=args.data))
+
+
+def _configure_evaluate(parser):
+    from inpaint_tf.masks import MASK_KINDS
+
+    parser.add_argument("run", metavar="RUN_OR_MODEL", help="run folder or .keras file")
+    parser.add_argument("--masks", choices=MASK_KINDS, default=None,
+                        help="mask kind (default: the run's)")
+    parser.add_argument("--n", type=int, default=None, help="test images (default: all)")
+    _add_data_option(parser)
+
+
+evaluate_command.configure = _configure_evaluate
+
+
+@command("inpaint", "Inpaint one image of any size with a mask image (non-zero = hole).",
+         "inpaint-tf inpaint --model runs/exp3 --image photo.png --mask holes.png \\\n"
+         "    --out filled.png")
+def inpaint_command(args):
+    import cv2
+    import numpy as np
+
+    from inpaint_tf.inference import inpaint
+    from inpaint_tf.masks import load_mask_image
+    from inpaint_tf.training import load_inference_model
+
+    image = cv2.imread(args.image, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"Cannot read image {args.image}: missing, empty or not an image")
+    image = image[:, :, ::-1]
+    mask = load_mask_image(args.mask, size=image.shape[:2])
+    filled = inpaint(load_inference_model(args.model), image, mask)
+    pixels = np.round(filled * 255.0).astype(np.uint8)[:, :, ::-1]
+    from inpaint_tf import _io
+
+    with _io.atomic_path(args.out) as temporary:
+        if not cv2.imwrite(str(temporary), pixels):
+            raise ValueError(f"Cannot write {args.out}: use a .png or .jpg name")
+    print(f"wrote {args.out} ({int(mask.sum())} hole pixels filled)")
+
+
+def _configure_inpaint(parser):
+    parser.add_argument("--model", required=True, help="run folder or .keras file")
+    parser.add_argument("--image", required=True, help="image file (any size)")
+    parser.add_argument("--mask", required=True, help="mask image, same size, non-zero = hole")
+    parser.add_argument("--out", required=True, help="output image (.png)")
+
+
+inpaint_command.configure = _configure_inpaint
+
+
+@command("export", "Export a run's model as a TensorFlow SavedModel.",
+         "inpaint-tf export runs/exp3 --out exported/exp3")
+def export_command(args):
+    from inpaint_tf.export import export_saved_model
+    from inpaint_tf.training import load_inference_model
+
+    path = export_saved_model(load_inference_model(args.run), args.out)
+    print(f"SavedModel written to {path} (signature 'serve': image, mask -> inpainted)")
+
+
+def _configure_export(parser):
+    parser.add_argument("run", help="run folder or .keras file")
+    parser.add_argument("--out", required=True, help="target folder")
+
+
+export_command.configure = _configure_export
+
+
+@command("report", "Build the comparison table of runs, the study and the baselines.",
+         "inpaint-tf report runs/* --out experiments/RESULTS.md")
+def report_command(args):
+    from inpaint_tf.reporting import build_report
+
+    command_line = "inpaint-tf report " + " ".join(args.runs) + f" --out {args.out}"
+    text = build_report(args.runs, args.out, data=args.data, command=command_line,
+                        baselines=not args.no_baselines)
+    print(text)
+
+
+def _configure_report(parser):
+    parser.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
+    parser.add_argument("--out", required=True, help="Markdown file to write")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="leave out Navier-Stokes and Telea")
+    _add_data_option(parser)
+
+
+report_command.configure = _configure_report
+
+
 if __name__ == "__main__":
     sys.exit(main())
