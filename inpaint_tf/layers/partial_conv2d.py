@@ -238,6 +238,8 @@ class PartialConv2D(keras.layers.Layer):
     def call(self, inputs, training=None):
         features, valid_mask = inputs
         # Window counts in float32: exact for any realistic window (< 2**24 elements).
+        # Summing a per-channel mask over channels first keeps the counting convolution
+        # single-channel (cheap) in both modes.
         mask32 = ops.cast(valid_mask, "float32")
         if self.multi_channel:
             mask32 = ops.sum(mask32, axis=-1, keepdims=True)
