@@ -285,3 +285,11 @@ def test_make_eval_dataset_uses_the_given_masks(tiny_images):
     np.testing.assert_array_equal(np.concatenate([x["mask"] for x, _ in batches]), masks)
     with pytest.raises(ValueError, match="must match"):
         D.make_eval_dataset(tiny_images, masks[:3])
+
+
+def test_synthetic_split_shapes_and_reproducibility():
+    split = D.synthetic_split(n_train=5, n_validation=2, n_test=3, size=16, seed=4)
+    assert [len(part.images) for part in split] == [5, 2, 3]
+    assert split.train.images.shape == (5, 16, 16, 3) and split.train.images.dtype == np.uint8
+    np.testing.assert_array_equal(split.test.images, D.synthetic_split(5, 2, 3, 16, 4).test.images)
+    assert split.train.images.std() > 10  # not flat
