@@ -206,14 +206,48 @@ def config_from_dict(mapping: dict) -> ExperimentConfig:
     return _check_values(_from_mapping(ExperimentConfig, mapping, ""))
 
 
+def _shipped_config_folders() -> list[Path]:
+    # A clone or editable install reads the repository's experiments/ folder; a wheel
+    # carries the same files as the package data `inpaint_tf.configs`.
+    folders = [Path(__file__).resolve().parents[1] / "experiments"]
+    try:
+        from importlib.resources import files
+
+        folders.append(Path(str(files("inpaint_tf.configs"))))
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return [folder for folder in folders if folder.is_dir()]
+
+
+def shipped_configs() -> list[str]:
+    """Names of the configs that come with the package (the study's seven and ours)."""
+    return sorted({p.stem for folder in _shipped_config_folders() for p in folder.glob("*.toml")})
+
+
+def find_config(name_or_path) -> Path:
+    """The file of a config given by path, or by the name of a shipped config."""
+    path = Path(name_or_path)
+    if path.is_file() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path
+    for folder in _shipped_config_folders():
+        if (folder / f"{path.name}.toml").is_file():
+            return folder / f"{path.name}.toml"
+    raise FileNotFoundError(f"No config file or shipped config named {name_or_path!r}. "
+                            f"Shipped: {', '.join(shipped_configs())}")
+
+
 def load_config(path) -> ExperimentConfig:
-    """Reads and validates a TOML experiment config.
+    """Reads and validates a TOML experiment config, by path or shipped name.
+
+    Example:
+        >>> load_config("exp3_conv_autoencoder_irregular").data.masks
+        'irregular'
 
     Raises:
         FileNotFoundError: no such file.
         ValueError: not valid TOML, unknown keys, wrong types or values.
     """
-    path = Path(path)
+    path = find_config(path)
     if not path.is_file():
         raise FileNotFoundError(f"Config file not found: {path}")
     try:

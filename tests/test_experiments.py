@@ -93,3 +93,11 @@ def test_toml_writer_escapes_strings(tmp_path):
     config = X.with_overrides(X.ExperimentConfig(), description='a "quoted"\nline \\ slash')
     X.save_config(config, tmp_path / "c.toml")
     assert X.load_config(tmp_path / "c.toml").description == config.description
+
+
+def test_shipped_configs_load_by_name():
+    names = X.shipped_configs()
+    assert "exp1_conv_autoencoder_center_box" in names and len(names) == len(CONFIGS)
+    assert X.load_config("exp5_pconv_autoencoder_irregular").model.kind == "pconv_unet"
+    with pytest.raises(FileNotFoundError, match="Shipped: exp1"):
+        X.load_config("exp99_unknown")
