@@ -147,14 +147,17 @@ def irregular_masks(n: int, seed=None, height: int = 32, width: int = 32,
     rng = _rng(seed)
     n = check_positive_int(n, "n")
     thin, thick = thickness or _scaled((1, 2), height, width)
-    masks = np.zeros((n, height, width), np.uint8)
+    # All random numbers of the batch are drawn at once (fast); the lines are drawn
+    # one by one by OpenCV, as the study drew them.
     counts = rng.integers(strokes[0], strokes[1] + 1, size=n)
-    for index, count in enumerate(counts):
-        xs = rng.integers(1, width, size=(count, 2))
-        ys = rng.integers(1, height, size=(count, 2))
-        widths = rng.integers(thin, thick + 1, size=count)
-        for (x1, x2), (y1, y2), line_width in zip(xs, ys, widths):
-            cv2.line(masks[index], (int(x1), int(y1)), (int(x2), int(y2)), 1, int(line_width))
+    total = int(counts.sum())
+    xs = rng.integers(1, width, size=(total, 2)).tolist()
+    ys = rng.integers(1, height, size=(total, 2)).tolist()
+    widths = rng.integers(thin, thick + 1, size=total).tolist()
+    owners = np.repeat(np.arange(n), counts).tolist()
+    masks = np.zeros((n, height, width), np.uint8)
+    for owner, (x1, x2), (y1, y2), line_width in zip(owners, xs, ys, widths):
+        cv2.line(masks[owner], (x1, y1), (x2, y2), 1, line_width)
     return masks[..., None]
 
 
