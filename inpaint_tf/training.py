@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import inspect
 import io
 import json
@@ -361,6 +362,10 @@ def _fit(model, config, run, state, split, total_epochs, verbose) -> None:
     callback = _epoch_callback(run, state, model, validation, config.data.fill_value)
     model.fit(dataset, epochs=total_epochs, initial_epoch=state["epochs_done"],
               steps_per_epoch=steps, callbacks=[callback], verbose=verbose)
+    # An input iterator still alive when Python exits can hang the interpreter (its
+    # NumPy mask function needs the GIL during shutdown): release it now.
+    del dataset
+    gc.collect()
 
 
 def _validation_set(config: ExperimentConfig, split: Split):
