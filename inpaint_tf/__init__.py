@@ -26,7 +26,7 @@ from inpaint_tf.data import (
     load_image_folder,
     make_dataset,
     make_eval_dataset,
-    steps_per_epoch,
+    full_pass_steps,
 )
 from inpaint_tf.evaluation import (
     as_predict_fn,
@@ -85,6 +85,6 @@ __all__ = [
     "results_table",
     "run_baselines",
     "save_masks",
-    "steps_per_epoch",
+    "full_pass_steps",
     "write_table",
 ]

@@ -395,7 +395,7 @@ def fill_holes(images, masks, fill_value: float = 0.0):
     return images * (1.0 - masks) + fill_value * masks
 
 
-def steps_per_epoch(num_images: int, batch_size: int, drop_remainder: bool = True) -> int:
+def full_pass_steps(num_images: int, batch_size: int, drop_remainder: bool = True) -> int:
     """Number of batches in one pass over `num_images`."""
     if drop_remainder:
         return num_images // batch_size
@@ -405,7 +405,8 @@ def steps_per_epoch(num_images: int, batch_size: int, drop_remainder: bool = Tru
 def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
                  seed: int = 0, fill_value: float = 0.0, shuffle: bool = True,
                  start_epoch: int = 0, epochs: int | None = None,
-                 real_masks: bool = False, mask_as_sample_weight: bool = False):
+                 steps_per_epoch: int | None = None, real_masks: bool = False,
+                 mask_as_sample_weight: bool = False):
     """A training `tf.data.Dataset` of ``({"image": masked, "mask": mask}, image)``.
 
     Each epoch draws fresh masks of `mask_kind` and (with `shuffle`) a fresh order,
@@ -415,8 +416,9 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
     autoencoders, 1 for partial convolution); "mask" is float32 (B, H, W, 1),
     1 = hole. Batches are full (``drop_remainder``), so the step traces once.
 
-    The dataset runs from `start_epoch` to `epochs` (forever when None): pass
-    ``steps_per_epoch=steps_per_epoch(len(images), batch_size)`` to `fit`.
+    The dataset runs from `start_epoch` to `epochs` (forever when None), each
+    epoch `steps_per_epoch` batches (default one pass over the images; more steps
+    continue with a fresh permutation): pass the same `steps_per_epoch` to `fit`.
 
     Args:
         images: uint8 (N, H, W, 3) or float in [0, 1].
@@ -426,6 +428,7 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
         fill_value: value written into holes of the input image.
         shuffle: reshuffle every epoch.
         start_epoch, epochs: the epochs this dataset covers.
+        steps_per_epoch: batches per epoch (default ``len(images) // batch_size``).
         real_masks: also yield "real_mask", a second independent mask per image
             (the GAN pairs real images with freshly drawn masks).
         mask_as_sample_weight: yield ``(inputs, image, mask)``: Keras passes the
@@ -442,19 +445,29 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
     batch_size = check_positive_int(batch_size, "batch_size")
     source = _as_uint8(images)
     count, height, width = source.shape[:3]
-    steps = steps_per_epoch(count, batch_size)
-    if steps == 0:
+    if count < batch_size:
         raise ValueError(f"batch_size={batch_size} is larger than the {count} images given")
+    steps = check_positive_int(steps_per_epoch, "steps_per_epoch") if steps_per_epoch \
+        else full_pass_steps(count, batch_size)
 
-    @functools.lru_cache(maxsize=2)
-    def order(epoch: int) -> np.ndarray:
+    @functools.lru_cache(maxsize=4)
+    def order(epoch: int, rep: int) -> np.ndarray:
         if not shuffle:
             return np.arange(count)
-        return np.random.default_rng([seed, epoch, 0]).permutation(count)
+        return np.random.default_rng([seed, epoch, 0, rep]).permutation(count)
+
+    def batch_indices(epoch: int, step: int) -> np.ndarray:
+        # Sample j of an epoch is element j % count of the epoch's (j // count)-th
+        # permutation, so epochs longer than one pass stay a pure function of the step.
+        first, last = step * batch_size, (step + 1) * batch_size
+        reps = range(first // count, (last - 1) // count + 1)
+        chained = np.concatenate([order(epoch, rep) for rep in reps])
+        start = first - reps[0] * count
+        return chained[start:start + batch_size]
 
     def make_batch(epoch, step):
         epoch, step = int(epoch), int(step)
-        indices = order(epoch)[step * batch_size:(step + 1) * batch_size]
+        indices = batch_indices(epoch, step)
         rng = np.random.default_rng([seed, epoch, step + 1])
         masks = generate_masks(mask_kind, batch_size, rng, height, width)
         extra = generate_masks(mask_kind, batch_size, rng, height, width) if real_masks \

@@ -39,7 +39,7 @@ import numpy as np
 from inpaint_tf import _io
 from inpaint_tf._system import describe_device, has_gpu
 from inpaint_tf.data import Split, load_cifar10, make_dataset
-from inpaint_tf.data import steps_per_epoch as full_pass_steps
+from inpaint_tf.data import full_pass_steps
 from inpaint_tf.evaluation import as_predict_fn, evaluate
 from inpaint_tf.experiments import ExperimentConfig, load_config, save_config, with_overrides
 from inpaint_tf.masks import EVAL_SEED, eval_masks
@@ -98,13 +98,13 @@ def _optimizer(name: str, learning_rate: float):
 def _loss(config: ExperimentConfig):
     import keras
 
-    from inpaint_tf import losses
-
     name = config.training.loss
     if name == "mae":
         return keras.losses.MeanAbsoluteError()
     if name == "mse":
         return keras.losses.MeanSquaredError()
+    from inpaint_tf import losses
+
     if name == "masked_l1":
         return losses.MaskedL1(hole_weight=6.0, valid_weight=1.0)
     return losses.PConvLoss(vgg_weights=config.model.options.get("vgg_weights", "imagenet"))
@@ -145,8 +145,8 @@ def build_model(config: ExperimentConfig, input_shape=(32, 32, 3)):
             discriminator_optimizer=_optimizer("adam", config.gan.discriminator_learning_rate))
         return model
     options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
-    builder = {"unet_autoencoder": models.build_unet_autoencoder,
-               "pconv_unet": models.build_pconv_unet}[config.model.kind]
+    builder = getattr(models, {"unet_autoencoder": "build_unet_autoencoder",
+                               "pconv_unet": "build_pconv_unet"}[config.model.kind])
     model = _call_builder(builder, input_shape, options, fill_value=config.data.fill_value)
     model.compile(optimizer=_optimizer(config.training.optimizer, config.training.learning_rate),
                   loss=_loss(config))
@@ -188,6 +188,8 @@ class RunFolder:
 
     def write_log(self, history: list[dict]) -> None:
         keys = list(dict.fromkeys(k for row in history for k in row))
+        # epoch, training figures, validation figures, seconds: stable across resumes.
+        keys.sort(key=lambda k: (k != "epoch", k == "seconds", k.startswith("val_"), k))
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=keys)
         writer.writeheader()
@@ -356,12 +358,13 @@ def _fit(model, config, run, state, split, total_epochs, verbose) -> None:
     dataset = make_dataset(
         split.train.images, config.data.masks, batch_size=training.batch_size,
         seed=training.seed, fill_value=config.data.fill_value,
-        start_epoch=state["epochs_done"], epochs=total_epochs, real_masks=config.is_gan,
+        start_epoch=state["epochs_done"], epochs=total_epochs, steps_per_epoch=steps,
+        real_masks=config.is_gan,
         mask_as_sample_weight=uses_mask_weights(config))
     validation = _validation_set(config, split)
     callback = _epoch_callback(run, state, model, validation, config.data.fill_value)
     model.fit(dataset, epochs=total_epochs, initial_epoch=state["epochs_done"],
-              steps_per_epoch=steps, callbacks=[callback], verbose=verbose)
+              steps_per_epoch=steps, callbacks=[callback], verbose=verbose, shuffle=False)
     # An input iterator still alive when Python exits can hang the interpreter (its
     # NumPy mask function needs the GIL during shutdown): release it now.
     del dataset

@@ -232,7 +232,7 @@ def test_make_dataset_batches_fill_and_masks(tiny_images):
 
 
 def test_make_dataset_is_reproducible_and_changes_every_epoch(tiny_images):
-    steps = D.steps_per_epoch(len(tiny_images), 4)
+    steps = D.full_pass_steps(len(tiny_images), 4)
     first = _first_batches(D.make_dataset(tiny_images, "irregular", batch_size=4, seed=1),
                            2 * steps)
     second = _first_batches(D.make_dataset(tiny_images, "irregular", batch_size=4, seed=1),
@@ -293,3 +293,16 @@ def test_synthetic_split_shapes_and_reproducibility():
     assert split.train.images.shape == (5, 16, 16, 3) and split.train.images.dtype == np.uint8
     np.testing.assert_array_equal(split.test.images, D.synthetic_split(5, 2, 3, 16, 4).test.images)
     assert split.train.images.std() > 10  # not flat
+
+
+def test_epochs_of_any_length_are_a_function_of_epoch_and_step(tiny_images):
+    # 16 images, batch 4, 6 steps: an epoch runs 1.5 passes; the next epoch starts afresh.
+    long = _first_batches(D.make_dataset(tiny_images, "center_box", batch_size=4, seed=2,
+                                         steps_per_epoch=6), 12)
+    resumed = _first_batches(D.make_dataset(tiny_images, "center_box", batch_size=4, seed=2,
+                                            steps_per_epoch=6, start_epoch=1), 6)
+    for (a, ya), (b, yb) in zip(long[6:], resumed):
+        np.testing.assert_array_equal(ya, yb)
+        np.testing.assert_array_equal(a["mask"], b["mask"])
+    first_pass = np.concatenate([y for _, y in long[:4]])
+    assert sorted(map(bytes, first_pass)) == sorted(map(bytes, tiny_images.astype(np.float32) / 255))

@@ -1,0 +1,71 @@
+"""Pieces every model of the library shares: named inputs, hole filling, size checks."""
+
+from __future__ import annotations
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="inpaint_tf")
+class FillHoles(keras.layers.Layer):
+    """Writes `fill_value` into the holes of an image: ``image * (1 - mask) + fill * mask``.
+
+    Models start with it so the network sees exactly the input it was trained on,
+    whatever the caller left in the holes.
+
+    Args:
+        fill_value: value written into hole pixels.
+
+    Call arguments:
+        inputs: ``[image, hole_mask]``, the mask (B, H, W, 1) with 1 = hole.
+
+    Returns:
+        The filled image.
+
+    Example:
+        >>> layer = FillHoles(1.0)
+        >>> out = layer([keras.ops.zeros((1, 2, 2, 3)), keras.ops.ones((1, 2, 2, 1))])
+        >>> float(keras.ops.min(out))
+        1.0
+    """
+
+    def __init__(self, fill_value: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.fill_value = float(fill_value)
+
+    def call(self, inputs):
+        image, hole = inputs
+        hole = keras.ops.cast(hole, image.dtype)
+        return image * (1.0 - hole) + self.fill_value * hole
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "fill_value": self.fill_value}
+
+
+def model_inputs(input_shape) -> dict:
+    """The named inputs of every model: "image" (H, W, 3) and "mask" (H, W, 1), 1 = hole."""
+    height, width, channels = input_shape
+    if channels != 3:
+        raise ValueError(f"Models take RGB images: `input_shape` must end in 3. "
+                         f"Received: input_shape={tuple(input_shape)}")
+    return {"image": keras.Input((height, width, 3), name="image"),
+            "mask": keras.Input((height, width, 1), name="mask")}
+
+
+def with_fill(inputs: dict, fill_value: float, name: str = "fill_holes"):
+    return FillHoles(fill_value, name=name)([inputs["image"], inputs["mask"]])
+
+
+def check_divisible(input_shape, multiple: int, argument: str) -> None:
+    """Raises a `ValueError` when a static height or width is not a multiple."""
+    if len(input_shape) != 3:
+        raise ValueError(f"`{argument}` must be (height, width, channels). "
+                         f"Received: {argument}={tuple(input_shape)}")
+    for size in input_shape[:2]:
+        if size is not None and (size < multiple or size % multiple):
+            raise ValueError(
+                f"Height and width must be multiples of {multiple} for this architecture "
+                f"(its downsampling factor). Received: {argument}={tuple(input_shape)}; "
+                "pad the images (inpaint_tf.inpaint does) or change the depth")

@@ -1,0 +1,72 @@
+"""The study's convolutional UNet autoencoder."""
+
+from __future__ import annotations
+
+import keras
+
+from inpaint_tf.models._common import check_divisible, model_inputs, with_fill
+
+
+def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
+                           bottleneck_filters: int = 512, mask_as_input: bool = False,
+                           fill_value: float = 0.0,
+                           name: str = "unet_autoencoder") -> keras.Model:
+    """The study's convolutional UNet autoencoder (7,760,931 parameters at 32x32x3).
+
+    Encoder: per stage two 3x3 ReLU convolutions (32, 64, 128, 256 filters), each
+    stage followed by 2x2 max-pooling. Decoder: per stage two 3x3 ReLU
+    convolutions (512, 256, 128, 64) then a 2x2 stride-2 transposed convolution
+    (256, 128, 64, 32) concatenated with the matching encoder output; finally two
+    32-filter 3x3 ReLU convolutions and a 3x3 sigmoid convolution to 3 channels.
+
+    The model writes `fill_value` into the holes of "image" itself, so the network
+    sees exactly the study's input (the masked image) whatever the holes held.
+
+    Args:
+        input_shape: (height, width, 3); height and width may be None, else
+            divisible by ``2 ** len(filters)``.
+        filters: encoder filters per stage (the depth is their count).
+        bottleneck_filters: filters of the deepest decoder stage.
+        mask_as_input: also feed the hole mask as a fourth channel (the study fed
+            only the masked image, so it could not tell a dark pixel from a hole).
+        fill_value: value written into holes.
+        name: model name.
+
+    Returns:
+        A functional `keras.Model` taking ``{"image": (B, H, W, 3), "mask":
+        (B, H, W, 1)}`` (1 = hole) and returning the raw float32 image in [0, 1].
+
+    Example:
+        >>> model = build_unet_autoencoder()
+        >>> model.count_params()
+        7760931
+    """
+    depth = len(filters)
+    check_divisible(input_shape, 2**depth, "input_shape")
+    inputs = model_inputs(input_shape)
+    x = with_fill(inputs, fill_value)
+    if mask_as_input:
+        x = keras.layers.Concatenate(name="input_with_mask")([x, inputs["mask"]])
+
+    def conv_pair(x, count, prefix):
+        for suffix in ("a", "b"):
+            x = keras.layers.Conv2D(count, 3, padding="same", activation="relu",
+                                    name=f"{prefix}_conv_{suffix}")(x)
+        return x
+
+    skips = []
+    for stage, count in enumerate(filters, start=1):
+        x = conv_pair(x, count, f"encoder_stage{stage}")
+        skips.append(x)
+        x = keras.layers.MaxPooling2D(2, name=f"encoder_stage{stage}_pool")(x)
+    # Decoder stage k works at the resolution of encoder stage depth - k + 1.
+    decoder_filters = [bottleneck_filters, *reversed(filters[1:])]
+    for stage, (count, skip) in enumerate(zip(decoder_filters, reversed(skips)), start=1):
+        x = conv_pair(x, count, f"decoder_stage{stage}")
+        x = keras.layers.Conv2DTranspose(skip.shape[-1], 2, strides=2, padding="same",
+                                         name=f"decoder_stage{stage}_upconv")(x)
+        x = keras.layers.Concatenate(name=f"decoder_stage{stage}_concat")([x, skip])
+    x = conv_pair(x, filters[0], "output")
+    output = keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid", dtype="float32",
+                                 name="output_conv")(x)
+    return keras.Model(inputs, output, name=name)
