@@ -22,11 +22,11 @@ from inpaint_tf.data import (
     Split,
     Subset,
     fill_holes,
+    full_pass_steps,
     load_cifar10,
     load_image_folder,
     make_dataset,
     make_eval_dataset,
-    full_pass_steps,
 )
 from inpaint_tf.evaluation import (
     as_predict_fn,

@@ -38,8 +38,7 @@ import numpy as np
 
 from inpaint_tf import _io
 from inpaint_tf._system import describe_device, has_gpu
-from inpaint_tf.data import Split, load_cifar10, make_dataset
-from inpaint_tf.data import full_pass_steps
+from inpaint_tf.data import Split, full_pass_steps, load_cifar10, make_dataset
 from inpaint_tf.evaluation import as_predict_fn, evaluate
 from inpaint_tf.experiments import ExperimentConfig, load_config, save_config, with_overrides
 from inpaint_tf.masks import EVAL_SEED, eval_masks
