@@ -44,6 +44,32 @@ class FillHoles(keras.layers.Layer):
         return {**super().get_config(), "fill_value": self.fill_value}
 
 
+@keras.saving.register_keras_serializable(package="inpaint_tf")
+class RepeatChannels(keras.layers.Layer):
+    """Repeats a single-channel tensor (a validity mask) to `channels` channels.
+
+    Args:
+        channels: number of output channels.
+
+    Example:
+        >>> RepeatChannels(4)(keras.ops.ones((1, 2, 2, 1))).shape
+        (1, 2, 2, 4)
+    """
+
+    def __init__(self, channels: int, **kwargs):
+        super().__init__(**kwargs)
+        self.channels = int(channels)
+
+    def call(self, inputs):
+        return keras.ops.repeat(inputs, self.channels, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.channels)
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels}
+
+
 def model_inputs(input_shape) -> dict:
     """The named inputs of every model: "image" (H, W, 3) and "mask" (H, W, 1), 1 = hole."""
     height, width, channels = input_shape
