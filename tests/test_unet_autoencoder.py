@@ -1,0 +1,145 @@
+import keras
+import numpy as np
+import pytest
+from keras_checks import (
+    check_config_round_trip,
+    check_keras_save_load,
+    check_mixed_policy,
+    check_symbolic_and_eager,
+    check_tf_saved_model,
+    check_train_step,
+)
+
+from inpaint_tf.data import make_dataset, synthetic_split
+from inpaint_tf.models import FillHoles, build_unet_autoencoder
+
+SMALL = dict(filters=(4, 8), bottleneck_filters=16)
+
+
+def _batch(rng, n=4, size=16):
+    images = rng.uniform(size=(n, size, size, 3)).astype(np.float32)
+    masks = np.zeros((n, size, size, 1), np.float32)
+    masks[:, 4:9, 5:11] = 1
+    return {"image": images, "mask": masks}, images
+
+
+def _conv_params(kernel, c_in, c_out):
+    return kernel * kernel * c_in * c_out + c_out
+
+
+def test_study_parameter_count_exactly():
+    assert build_unet_autoencoder().count_params() == 7_760_931
+    # The same count, summed from the architecture's description.
+    encoder = [(3, 32), (32, 32), (32, 64), (64, 64), (64, 128), (128, 128), (128, 256),
+               (256, 256)]
+    decoder = [(256, 512), (512, 512), (512, 256),  # stage 1 convs + 2x2 upconv
+               (512, 256), (256, 256), (256, 128),
+               (256, 128), (128, 128), (128, 64),
+               (128, 64), (64, 64), (64, 32)]
+    total = sum(_conv_params(3, a, b) for a, b in encoder)
+    for index, (a, b) in enumerate(decoder):
+        total += _conv_params(2 if index % 3 == 2 else 3, a, b)
+    total += _conv_params(3, 64, 32) + _conv_params(3, 32, 32) + _conv_params(3, 32, 3)
+    assert total == 7_760_931
+
+
+def test_layer_names_read_like_the_architecture():
+    names = [layer.name for layer in build_unet_autoencoder().layers]
+    for name in ("encoder_stage1_conv_a", "encoder_stage4_pool", "decoder_stage1_upconv",
+                 "decoder_stage4_concat", "output_conv"):
+        assert name in names
+
+
+def test_mask_as_input_adds_a_fourth_channel():
+    plain = build_unet_autoencoder(**SMALL).get_layer("encoder_stage1_conv_a")
+    with_mask = build_unet_autoencoder(mask_as_input=True, **SMALL).get_layer(
+        "encoder_stage1_conv_a")
+    assert plain.kernel.shape[2] == 3 and with_mask.kernel.shape[2] == 4
+
+
+@pytest.mark.parametrize("mask_as_input", [False, True])
+def test_hole_content_does_not_change_the_output(rng, mask_as_input):
+    model = build_unet_autoencoder((16, 16, 3), mask_as_input=mask_as_input, **SMALL)
+    inputs, images = _batch(rng)
+    altered = dict(inputs, image=np.where(inputs["mask"] > 0, 1 - images, images))
+    np.testing.assert_array_equal(model(inputs), model(altered))
+    output = np.asarray(model(inputs))
+    assert output.dtype == np.float32 and output.min() >= 0 and output.max() <= 1
+
+
+def test_any_divisible_size_and_clear_errors(rng):
+    model = build_unet_autoencoder((None, None, 3), **SMALL)
+    out = model({"image": np.zeros((1, 8, 12, 3), np.float32),
+                 "mask": np.zeros((1, 8, 12, 1), np.float32)})
+    assert out.shape == (1, 8, 12, 3)
+    with pytest.raises(ValueError, match="multiples of 4"):
+        build_unet_autoencoder((18, 16, 3), **SMALL)
+    with pytest.raises(ValueError, match="multiples of 16"):
+        build_unet_autoencoder((40, 40, 3))
+    with pytest.raises(ValueError, match="must end in 3"):
+        build_unet_autoencoder((16, 16, 1))
+
+
+def test_fill_holes_layer_matches_the_formula_and_round_trips():
+    layer = FillHoles(0.25)
+    image = np.full((1, 2, 2, 3), 0.8, np.float32)
+    mask = np.array([1, 0, 0, 1], np.float32).reshape(1, 2, 2, 1)
+    out = np.asarray(layer([image, mask]))
+    np.testing.assert_allclose(out[..., 0].ravel(), [0.25, 0.8, 0.8, 0.25])
+    assert check_config_round_trip(layer).fill_value == 0.25
+
+
+def test_keras_contracts(rng, tmp_path):
+    model = build_unet_autoencoder((16, 16, 3), **SMALL)
+    inputs, images = _batch(rng)
+    check_symbolic_and_eager(model, inputs)
+    check_keras_save_load(model, inputs, tmp_path)
+    check_tf_saved_model(model, inputs, tmp_path)
+    check_train_step(model, inputs, images)
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_policies_serve_float32(rng, policy):
+    inputs, _ = _batch(rng)
+    check_mixed_policy(lambda: build_unet_autoencoder((16, 16, 3), **SMALL), inputs, policy)
+
+
+def test_training_on_the_pipeline_lowers_the_loss(tmp_path):
+    keras.utils.set_random_seed(0)
+    split = synthetic_split(64, 8, 8, size=16)
+    model = build_unet_autoencoder((16, 16, 3), filters=(8, 16), bottleneck_filters=32)
+    model.compile(keras.optimizers.Adam(3e-3), loss="mae")
+    dataset = make_dataset(split.train.images, "irregular", batch_size=8, seed=0)
+    history = model.fit(dataset, epochs=6, steps_per_epoch=8, verbose=0, shuffle=False,
+                        callbacks=[keras.callbacks.CSVLogger(str(tmp_path / "log.csv"))])
+    losses = history.history["loss"]
+    assert losses[-1] < 0.85 * losses[0]
+    assert len((tmp_path / "log.csv").read_text().splitlines()) == 7
+
+
+def test_checkpoint_and_backup_callbacks_resume_at_the_right_epoch(tmp_path):
+    split = synthetic_split(32, 8, 8, size=16)
+    dataset = make_dataset(split.train.images, "center_box", batch_size=8, seed=0)
+    backup = str(tmp_path / "backup")
+
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("interrupted")
+
+    def fit(callbacks):
+        keras.utils.set_random_seed(0)
+        model = build_unet_autoencoder((16, 16, 3), **SMALL)
+        model.compile("adam", "mae")
+        epochs_seen = []
+        record = keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: epochs_seen.append(epoch))
+        model.fit(dataset, epochs=4, steps_per_epoch=2, verbose=0, shuffle=False, callbacks=[
+            keras.callbacks.BackupAndRestore(backup), record,
+            keras.callbacks.ModelCheckpoint(str(tmp_path / "best.keras")), *callbacks])
+        return epochs_seen
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        fit([Stop()])
+    assert fit([]) == [2, 3]  # resumed after the two completed epochs
+    assert keras.saving.load_model(tmp_path / "best.keras").count_params() > 0
