@@ -136,9 +136,8 @@ def build_model(config: ExperimentConfig, input_shape=(32, 32, 3)):
         discriminator = models.build_glcic_discriminator(
             input_shape=input_shape, region_size=config.gan.region_size)
         model = models.InpaintingGAN(
-            generator, discriminator, region_size=config.gan.region_size,
-            adversarial_weight=config.gan.adversarial_weight, T_c=config.gan.T_c,
-            T_d=config.gan.T_d)
+            generator, discriminator, adversarial_weight=config.gan.adversarial_weight,
+            T_c=config.gan.T_c, T_d=config.gan.T_d)
         model.compile(
             generator_optimizer=_optimizer("adam", config.gan.generator_learning_rate),
             discriminator_optimizer=_optimizer("adam", config.gan.discriminator_learning_rate))
