@@ -7,9 +7,9 @@ and returns the raw float32 image in [0, 1] (the GAN wrapper: the composite).
 from inpaint_tf.models._common import FillHoles, RepeatChannels
 from inpaint_tf.models.glcic import (
     LocalCrop,
-    build_global_discriminator,
     build_glcic_discriminator,
     build_glcic_generator,
+    build_global_discriminator,
     build_local_discriminator,
     crop_local_regions,
     hole_bounding_boxes,
