@@ -107,6 +107,9 @@ class InpaintingGAN(keras.Model):
         self.fake_err_tracker = keras.metrics.Mean(name="fake_err")
         self.real_err_tracker = keras.metrics.Mean(name="real_err")
         self.hole_mse_tracker = keras.metrics.Mean(name="hole_mse")
+        # Both networks arrive built: the wrapper has no weights of its own to create,
+        # so it can save and load weights before its first step.
+        self.built = True
 
     @property
     def metrics(self):
