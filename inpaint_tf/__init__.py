@@ -2,6 +2,9 @@
 
 Hole masks follow one convention everywhere: 1 = hole, 0 = known.
 
+Importing the package is cheap and has no side effect: each public name is
+imported from its module (TensorFlow with it) on first use.
+
 Example:
     >>> from inpaint_tf import build_pconv_unet, load_cifar10, make_dataset, inpaint
     >>> split = load_cifar10()                                            # doctest: +SKIP
@@ -11,118 +14,82 @@ Example:
     ...           epochs=1, steps_per_epoch=1250)                          # doctest: +SKIP
 """
 
-from inpaint_tf.baselines import (
-    BASELINES,
-    IdentityBaseline,
-    MeanFillBaseline,
-    NavierStokesBaseline,
-    TeleaBaseline,
-    run_baselines,
-)
-from inpaint_tf.data import (
-    CIFAR10_CLASSES,
-    Split,
-    Subset,
-    fill_holes,
-    full_pass_steps,
-    load_cifar10,
-    load_image_folder,
-    make_dataset,
-    make_eval_dataset,
-    synthetic_split,
-)
-from inpaint_tf.evaluation import (
-    as_predict_fn,
-    composite,
-    evaluate,
-    results_table,
-    write_table,
-)
-from inpaint_tf.experiments import ExperimentConfig, load_config, shipped_configs, with_overrides
-from inpaint_tf.export import export_saved_model
-from inpaint_tf.inference import inpaint, size_multiple
-from inpaint_tf.layers import PartialConv2D
-from inpaint_tf.losses import MaskedL1, MaskedL2, PConvLoss
-from inpaint_tf.masks import (
-    MASK_KINDS,
-    center_box_masks,
-    eval_masks,
-    gan_rectangle_masks,
-    generate_masks,
-    irregular_masks,
-    load_mask_image,
-    load_masks,
-    mask_checksum,
-    random_box_masks,
-    save_masks,
-)
-from inpaint_tf.metrics import DiceCoefficient, PooledMAE, PooledMSE
-from inpaint_tf.models import (
-    InpaintingGAN,
-    build_glcic_discriminator,
-    build_glcic_generator,
-    build_pconv_unet,
-    build_unet_autoencoder,
-)
-from inpaint_tf.training import RunFolder, build_model, evaluate_run, load_inference_model, train
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BASELINES",
-    "CIFAR10_CLASSES",
-    "MASK_KINDS",
-    "DiceCoefficient",
-    "ExperimentConfig",
-    "IdentityBaseline",
-    "InpaintingGAN",
-    "MaskedL1",
-    "MaskedL2",
-    "MeanFillBaseline",
-    "NavierStokesBaseline",
-    "PConvLoss",
-    "PartialConv2D",
-    "PooledMAE",
-    "PooledMSE",
-    "RunFolder",
-    "Split",
-    "Subset",
-    "TeleaBaseline",
-    "as_predict_fn",
-    "build_glcic_discriminator",
-    "build_glcic_generator",
-    "build_model",
-    "build_pconv_unet",
-    "build_unet_autoencoder",
-    "center_box_masks",
-    "composite",
-    "eval_masks",
-    "evaluate",
-    "evaluate_run",
-    "export_saved_model",
-    "fill_holes",
-    "full_pass_steps",
-    "gan_rectangle_masks",
-    "generate_masks",
-    "inpaint",
-    "irregular_masks",
-    "load_cifar10",
-    "load_config",
-    "load_image_folder",
-    "load_inference_model",
-    "load_mask_image",
-    "load_masks",
-    "make_dataset",
-    "make_eval_dataset",
-    "mask_checksum",
-    "random_box_masks",
-    "results_table",
-    "run_baselines",
-    "save_masks",
-    "shipped_configs",
-    "size_multiple",
-    "synthetic_split",
-    "train",
-    "with_overrides",
-    "write_table",
-]
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "BASELINES": "inpaint_tf.baselines",
+    "IdentityBaseline": "inpaint_tf.baselines",
+    "MeanFillBaseline": "inpaint_tf.baselines",
+    "NavierStokesBaseline": "inpaint_tf.baselines",
+    "TeleaBaseline": "inpaint_tf.baselines",
+    "run_baselines": "inpaint_tf.baselines",
+    "CIFAR10_CLASSES": "inpaint_tf.data",
+    "Split": "inpaint_tf.data",
+    "Subset": "inpaint_tf.data",
+    "fill_holes": "inpaint_tf.data",
+    "full_pass_steps": "inpaint_tf.data",
+    "load_cifar10": "inpaint_tf.data",
+    "load_image_folder": "inpaint_tf.data",
+    "make_dataset": "inpaint_tf.data",
+    "make_eval_dataset": "inpaint_tf.data",
+    "synthetic_split": "inpaint_tf.data",
+    "as_predict_fn": "inpaint_tf.evaluation",
+    "composite": "inpaint_tf.evaluation",
+    "evaluate": "inpaint_tf.evaluation",
+    "results_table": "inpaint_tf.evaluation",
+    "write_table": "inpaint_tf.evaluation",
+    "ExperimentConfig": "inpaint_tf.experiments",
+    "load_config": "inpaint_tf.experiments",
+    "shipped_configs": "inpaint_tf.experiments",
+    "with_overrides": "inpaint_tf.experiments",
+    "export_saved_model": "inpaint_tf.export",
+    "inpaint": "inpaint_tf.inference",
+    "size_multiple": "inpaint_tf.inference",
+    "PartialConv2D": "inpaint_tf.layers",
+    "MaskedL1": "inpaint_tf.losses",
+    "MaskedL2": "inpaint_tf.losses",
+    "PConvLoss": "inpaint_tf.losses",
+    "MASK_KINDS": "inpaint_tf.masks",
+    "center_box_masks": "inpaint_tf.masks",
+    "eval_masks": "inpaint_tf.masks",
+    "gan_rectangle_masks": "inpaint_tf.masks",
+    "generate_masks": "inpaint_tf.masks",
+    "irregular_masks": "inpaint_tf.masks",
+    "load_mask_image": "inpaint_tf.masks",
+    "load_masks": "inpaint_tf.masks",
+    "mask_checksum": "inpaint_tf.masks",
+    "random_box_masks": "inpaint_tf.masks",
+    "save_masks": "inpaint_tf.masks",
+    "DiceCoefficient": "inpaint_tf.metrics",
+    "PooledMAE": "inpaint_tf.metrics",
+    "PooledMSE": "inpaint_tf.metrics",
+    "InpaintingGAN": "inpaint_tf.models",
+    "build_glcic_discriminator": "inpaint_tf.models",
+    "build_glcic_generator": "inpaint_tf.models",
+    "build_pconv_unet": "inpaint_tf.models",
+    "build_unet_autoencoder": "inpaint_tf.models",
+    "RunFolder": "inpaint_tf.training",
+    "build_model": "inpaint_tf.training",
+    "evaluate_run": "inpaint_tf.training",
+    "load_inference_model": "inpaint_tf.training",
+    "train": "inpaint_tf.training",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    # Lazy re-exports: `import inpaint_tf` stays fast and TensorFlow loads on first use.
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'inpaint_tf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])
+

@@ -44,10 +44,34 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _start_tensorflow_quietly() -> None:
+    """Imports TensorFlow and starts its runtime with file descriptor 2 muted.
+
+    TensorFlow's C++ start-up messages (oneDNN notices, CUDA probing on machines
+    without a GPU) bypass every logging setting; the CLI keeps its stderr for its
+    own one-line errors. ``INPAINT_TF_DEBUG=1`` shows everything.
+    """
+    if os.environ.get("INPAINT_TF_DEBUG"):
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved, muted = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(muted, 2)
+    try:
+        import keras  # noqa: F401
+        import tensorflow as tf
+
+        tf.constant(0.0).numpy()  # the runtime (and its device probing) starts here
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(muted)
+
+
 def main(argv=None) -> int:
     """Entry point of the ``inpaint-tf`` console script."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
     args = _parser().parse_args(argv)
+    _start_tensorflow_quietly()
     try:
         args.handler(args)
     except KeyboardInterrupt:
