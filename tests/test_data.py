@@ -305,4 +305,5 @@ def test_epochs_of_any_length_are_a_function_of_epoch_and_step(tiny_images):
         np.testing.assert_array_equal(ya, yb)
         np.testing.assert_array_equal(a["mask"], b["mask"])
     first_pass = np.concatenate([y for _, y in long[:4]])
-    assert sorted(map(bytes, first_pass)) == sorted(map(bytes, tiny_images.astype(np.float32) / 255))
+    expected = sorted(map(bytes, tiny_images.astype(np.float32) / 255))
+    assert sorted(map(bytes, first_pass)) == expected
