@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from inpaint_tf import _io
+from inpaint_tf._validation import check_positive_int
 
 
 def _pyplot():
@@ -42,8 +43,18 @@ def _finish(figure, path, close: bool):
 
 
 def show_images(images, titles=None, columns: int = 8, path=None, close: bool = False):
-    """A grid of images (uint8 or float in [0, 1]); masks (H, W, 1) show in grey."""
-    images = np.asarray(images)
+    """A grid of images (uint8 or float in [0, 1]); masks (H, W, 1) show in grey.
+
+    `images` is an array (N, H, W, C) or a sequence of arrays, which may mix colour
+    images and masks (e.g. ``[image, mask, masked, output]``).
+    """
+    images = [np.asarray(image) for image in images]  # one array would refuse mixed channels
+    if not images:
+        raise ValueError("`images` is empty: nothing to show")
+    columns = check_positive_int(columns, "columns")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"`titles` must have one entry per image. Received: {len(titles)} "
+                         f"titles for {len(images)} images")
     rows = math.ceil(len(images) / columns)
     plt = _pyplot()
     figure, axes = plt.subplots(rows, columns, figsize=(1.4 * columns, 1.5 * rows),
@@ -62,8 +73,11 @@ def _imshow(axis, image):
     image = np.asarray(image)
     if image.dtype != np.uint8:
         image = np.clip(image, 0, 1)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        axis.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1 if image.dtype != np.uint8 else 255)
+    if image.ndim == 2 or image.shape[-1] == 1:
+        # One channel: a mask (0/1, as the mask generators' uint8) or a grey image.
+        grey_levels = image.dtype == np.uint8 and image.max() > 1
+        axis.imshow(image.reshape(image.shape[:2]), cmap="gray", vmin=0,
+                    vmax=255 if grey_levels else 1)
     else:
         axis.imshow(image, interpolation="nearest")
 
@@ -95,6 +109,8 @@ def plot_curves(history, path=None, close: bool = False):
     keys += [k[4:] for k in rows[0] if k.startswith("val_") and k[4:] not in keys]
     epochs = [row.get("epoch", index + 1) for index, row in enumerate(rows)]
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     columns = min(3, len(keys))
     figure, axes = plt.subplots(math.ceil(len(keys) / columns), columns,
                                 figsize=(4 * columns, 3 * math.ceil(len(keys) / columns)),
@@ -109,6 +125,7 @@ def plot_curves(history, path=None, close: bool = False):
                           label="validation" if prefix else "train")
         axis.set_title(key)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 0.96
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7)
     for axis in list(axes.flat)[len(keys):]:
