@@ -470,6 +470,12 @@ def _pconv_cases(draw):
     padding = draw(st.sampled_from(["same", "valid"]))
     min_h = (kh - 1) * dilation[0] + 1 if padding == "valid" else 1
     min_w = (kw - 1) * dilation[1] + 1 if padding == "valid" else 1
+    # TensorFlow 2.21's oneDNN convolution returns garbage for 'same' padding with a
+    # stride when the input is smaller than the kernel (e.g. width 1, kernel 2,
+    # stride 2: tf.nn.conv2d itself, with or without this layer); not our case to test.
+    if padding == "same":
+        min_h = kh if strides[0] > 1 else min_h
+        min_w = kw if strides[1] > 1 else min_w
     height = draw(st.integers(min_h, min_h + 6))
     width = draw(st.integers(min_w, min_w + 6))
     channels = draw(st.integers(1, 3))
