@@ -21,10 +21,15 @@ $(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-runtime
 
-# The main job: the classical baselines on the CIFAR-10 test set (needs internet
-# or INPAINT_TF_DATA pointing at a local copy; see README "Data").
+# The main job: a short experiment end to end (the conv autoencoder on irregular
+# strokes, 1 epoch of 100 steps, into runs/make-run), then the classical baselines
+# on the same test masks. Needs internet or INPAINT_TF_DATA pointing at a local
+# CIFAR-10 copy (see README "Data"). Re-running resumes / reuses the run folder.
+RUN_CONFIG ?= exp3_conv_autoencoder_irregular
 run: $(VENV)/.installed-runtime
-	$(BIN)/inpaint-tf baselines --n 10000 $(RUN_ARGS)
+	$(BIN)/inpaint-tf train $(RUN_CONFIG) --epochs 1 --steps-per-epoch 100 \
+		--precision mixed --out runs/make-run $(RUN_ARGS)
+	$(BIN)/inpaint-tf baselines --masks irregular --n 10000 --baselines navier_stokes,telea
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
