@@ -212,6 +212,7 @@ def inpaint_command(args):
     import cv2
     import numpy as np
 
+    from inpaint_tf import _io
     from inpaint_tf.inference import inpaint
     from inpaint_tf.masks import load_mask_image
     from inpaint_tf.training import load_inference_model
@@ -223,8 +224,6 @@ def inpaint_command(args):
     mask = load_mask_image(args.mask, size=image.shape[:2])
     filled = inpaint(load_inference_model(args.model), image, mask)
     pixels = np.round(filled * 255.0).astype(np.uint8)[:, :, ::-1]
-    from inpaint_tf import _io
-
     with _io.atomic_path(args.out) as temporary:
         if not cv2.imwrite(str(temporary), pixels):
             raise ValueError(f"Cannot write {args.out}: use a .png or .jpg name")
@@ -264,9 +263,15 @@ export_command.configure = _configure_export
 def report_command(args):
     from inpaint_tf.reporting import build_report
 
+    from pathlib import Path
+
     command_line = "inpaint-tf report " + " ".join(args.runs) + f" --out {args.out}"
+    notes = ""
+    if args.notes:
+        command_line += f" --notes {args.notes}"
+        notes = Path(args.notes).read_text()
     text = build_report(args.runs, args.out, data=args.data, command=command_line,
-                        baselines=not args.no_baselines)
+                        baselines=not args.no_baselines, notes=notes)
     print(text)
 
 
@@ -275,6 +280,8 @@ def _configure_report(parser):
     parser.add_argument("--out", required=True, help="Markdown file to write")
     parser.add_argument("--no-baselines", action="store_true",
                         help="leave out Navier-Stokes and Telea")
+    parser.add_argument("--notes", default=None, metavar="FILE",
+                        help="Markdown put before the tables (budget, data copy, findings)")
     _add_data_option(parser)
 
 

@@ -85,8 +85,12 @@ def baseline_scores(mask_kind: str, n: int, data=None) -> dict:
             for baseline in (NavierStokesBaseline(), TeleaBaseline())}
 
 
-def build_report(run_dirs, out, *, data=None, command: str = "", baselines: bool = True) -> str:
-    """Writes the comparison Markdown of `run_dirs` to `out` (atomically); returns it."""
+def build_report(run_dirs, out, *, data=None, command: str = "", baselines: bool = True,
+                 notes: str = "") -> str:
+    """Writes the comparison Markdown of `run_dirs` to `out` (atomically); returns it.
+
+    `notes` (Markdown: the budget, the data copy, what the figures say) goes first.
+    """
     runs = [read_run(path) for path in run_dirs]
     if not runs:
         raise ValueError("No run folders given")
@@ -116,6 +120,7 @@ def build_report(run_dirs, out, *, data=None, command: str = "", baselines: bool
         "data": run.get("data_source"), "test-set checksum": run.get("test_checksum"),
     } for run in runs])
     text = "\n\n".join([
+        *([notes.strip()] if notes.strip() else []),
         "## Under the study's protocol (ours beside the study's reported figures)",
         format_markdown(study_table),
         "## Hole-only protocol, same fixed test masks for models and baselines",
