@@ -261,9 +261,9 @@ export_command.configure = _configure_export
 @command("report", "Build the comparison table of runs, the study and the baselines.",
          "inpaint-tf report runs/* --out experiments/RESULTS.md")
 def report_command(args):
-    from inpaint_tf.reporting import build_report
-
     from pathlib import Path
+
+    from inpaint_tf.reporting import build_report
 
     command_line = "inpaint-tf report " + " ".join(args.runs) + f" --out {args.out}"
     notes = ""
