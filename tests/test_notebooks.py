@@ -95,7 +95,7 @@ def test_notebook_parameters_and_library_only_code(stem):
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        tree = ast.parse(cell.source.replace("\n%", "\n#"))
+        tree = ast.parse(cell.source)
         for node in ast.walk(tree):
             # No model code: nothing defined, and Keras only through the library.
             assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda)), cell.id
@@ -104,6 +104,23 @@ def test_notebook_parameters_and_library_only_code(stem):
             elif isinstance(node, ast.Import):
                 assert {alias.name.split(".")[0] for alias in node.names} <= {
                     "importlib", "subprocess", "sys", "numpy", "tensorflow"}, cell.id
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_install_cell_installs_only_when_missing(installed, monkeypatch):
+    import importlib.util as importlib_util
+    import subprocess
+    import sys
+
+    calls = []
+    monkeypatch.setattr(importlib_util, "find_spec",
+                        lambda name: object() if installed or name != "inpaint_tf" else None)
+    monkeypatch.setattr(subprocess, "check_call", calls.append)
+    source = next(c.source for c in _read(STEMS[0]).cells if c.get("id") == "install")
+    exec(compile(source, "install", "exec"), {})
+    expected = [] if installed else [[sys.executable, "-m", "pip", "install", "--quiet",
+                                      "inpaint-tf"]]
+    assert calls == expected
 
 
 def test_with_quick_sets_quick_and_refuses_a_missing_line():
@@ -195,3 +212,4 @@ def test_notebook_runs_quick(stem, quick_runs):
     assert config in table and "navier_stokes" in table and "hole_psnr" in table
     assert "known pixels unchanged: True" in text("export")
     assert "Total params" in text("model")
+    assert _outputs(notebook, "install") == []  # inpaint_tf was found: nothing installed
