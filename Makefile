@@ -38,7 +38,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check inpaint_tf tests benchmarks
+	$(BIN)/ruff check inpaint_tf tests benchmarks notebooks
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -72,6 +72,12 @@ def export_saved_model(model, path, *, multiple: int | None = None) -> Path:
                          tf.TensorSpec([None, None, None, 1], tf.float32, name="mask")],
     )
     path = Path(path)
-    with _io.atomic_path(path, suffix="") as temporary:
-        archive.write_out(str(temporary), verbose=False)
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # "Assets written to <temporary folder>" says nothing useful
+    try:
+        with _io.atomic_path(path, suffix="") as temporary:
+            archive.write_out(str(temporary), verbose=False)
+    finally:
+        logger.setLevel(level)
     return path

@@ -1,7 +1,8 @@
 """Plots people would rather look at than read: image grids, samples, training curves.
 
 Every function returns the matplotlib Figure and, given `path`, also writes a
-PNG (atomically). They work in notebooks (the figure shows inline) and on
+PNG (atomically). In a notebook, end the line with ``;`` (or assign the result):
+the figure is shown once by pyplot and would be shown again as the cell's value. They work in notebooks (the figure shows inline) and on
 machines without a display (matplotlib then falls back to Agg).
 
 Example:

@@ -323,6 +323,8 @@ def train(config, out_dir, *, epochs: int | None = None, steps_per_epoch: int | 
     import tensorflow as tf
 
     config = _resolve(config, epochs, steps_per_epoch, data, seed)
+    data_label = "images passed to train()" if split is not None else (
+        config.data.source or "keras.datasets.cifar10")
     run = RunFolder(out_dir)
     if run.config.is_file():
         _check_same_experiment(load_config(run.config), config, run.path)
@@ -345,7 +347,7 @@ def train(config, out_dir, *, epochs: int | None = None, steps_per_epoch: int | 
         total_epochs = config.training.epochs
         if state["epochs_done"] < total_epochs:
             _fit(model, config, run, state, split, total_epochs, verbose)
-        _finish(model, config, run, state, split, policy, strategy)
+        _finish(model, config, run, state, split, policy, strategy, data_label)
     return run
 
 
@@ -385,7 +387,7 @@ def fixed_test_set(config: ExperimentConfig, split: Split, kind: str | None = No
                               width=width)
 
 
-def _finish(model, config, run, state, split, policy, strategy) -> None:
+def _finish(model, config, run, state, split, policy, strategy, data_label) -> None:
     """Final evaluation, samples, model file and SavedModel, each written atomically."""
     from inpaint_tf.export import export_saved_model
 
@@ -405,7 +407,7 @@ def _finish(model, config, run, state, split, policy, strategy) -> None:
         device=describe_device(), precision=policy, strategy=strategy,
         batch_size=config.training.batch_size,
         steps_per_epoch=config.training.steps_per_epoch or "full",
-        data_source=config.data.source or "keras.datasets.cifar10",
+        data_source=data_label,
         test_checksum=_checksum(split.test.images))
     _io.write_json(run.metrics, metrics)
 
