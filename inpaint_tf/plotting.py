@@ -1,9 +1,10 @@
 """Plots people would rather look at than read: image grids, samples, training curves.
 
 Every function returns the matplotlib Figure and, given `path`, also writes a
-PNG (atomically). In a notebook, end the line with ``;`` (or assign the result):
-the figure is shown once by pyplot and would be shown again as the cell's value. They work in notebooks (the figure shows inline) and on
-machines without a display (matplotlib then falls back to Agg).
+PNG (atomically). They work in notebooks (the figure shows inline) and on
+machines without a display (matplotlib then falls back to Agg). In a notebook,
+end the line with ``;`` (or assign the result): pyplot shows the figure once and
+it would show again as the cell's value.
 
 Example:
     >>> from inpaint_tf import plotting
