@@ -53,3 +53,16 @@ def build_tiny_inpainting_model(downsampling: int = 2) -> keras.Model:
 def tiny_model():
     keras.utils.set_random_seed(0)
     return build_tiny_inpainting_model()
+
+
+def inpainting_batch(rng, n: int = 2, size: int = 16):
+    """Random images with a box hole: ({"image", "mask"}, images) for model tests."""
+    images = rng.uniform(size=(n, size, size, 3)).astype(np.float32)
+    masks = np.zeros((n, size, size, 1), np.float32)
+    masks[:, 3:9, 5:11] = 1
+    return {"image": images, "mask": masks}, images
+
+
+def conv_params(kernel: int, c_in: int, c_out: int) -> int:
+    """Parameters of a (transposed) convolution with bias: the closed form."""
+    return kernel * kernel * c_in * c_out + c_out

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from conftest import conv_params
 from keras_checks import (
     check_config_round_trip,
     check_keras_save_load,
@@ -17,18 +18,15 @@ def _trainable(model):
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
 
 
-def _conv(kernel, c_in, c_out):
-    return kernel * kernel * c_in * c_out + c_out
-
 
 def test_generator_parameter_count():
     model = glcic.build_glcic_generator()
     # Summed from the layer list: each layer's conv plus BatchNorm's gamma and beta.
     total, channels = 0, 4
     for _, filters, kernel, _, _ in glcic.GENERATOR_LAYERS:
-        total += _conv(kernel, channels, filters) + 2 * filters
+        total += conv_params(kernel, channels, filters) + 2 * filters
         channels = filters
-    total += _conv(3, channels, 3)
+    total += conv_params(3, channels, 3)
     assert _trainable(model) == total == 6_072_131
 
 
@@ -36,7 +34,7 @@ def test_discriminator_parameter_count():
     model = glcic.build_glcic_discriminator((32, 32, 3), region_size=16)
     branch, channels = 0, 4
     for filters in glcic.DISCRIMINATOR_FILTERS:
-        branch += _conv(5, channels, filters) + 2 * filters
+        branch += conv_params(5, channels, filters) + 2 * filters
         channels = filters
     branch += 512 * 1024 + 1024 + 2 * 1024  # 32 -> 1 after five stride-2 convs
     assert _trainable(model) == 2 * branch + 2049 == 22_787_201

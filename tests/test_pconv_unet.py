@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from conftest import conv_params, inpainting_batch
 from keras_checks import (
     check_config_round_trip,
     check_keras_save_load,
@@ -14,30 +15,19 @@ from inpaint_tf.data import make_dataset, synthetic_split
 from inpaint_tf.models import PCONV_PRESETS, RepeatChannels, build_pconv_unet
 
 
-def _batch(rng, n=2, size=16):
-    images = rng.uniform(size=(n, size, size, 3)).astype(np.float32)
-    masks = np.zeros((n, size, size, 1), np.float32)
-    masks[:, 3:9, 6:12] = 1
-    return {"image": images, "mask": masks}, images
-
-
-def _params(kernel, c_in, c_out):
-    return kernel * kernel * c_in * c_out + c_out
-
-
 def test_study_preset_parameter_count_from_its_description():
     # Encoder: per stage a stride-1 and a stride-2 3x3 pconv; decoder: per stage two 3x3
     # pconvs on [upsampled, skip]; a final 3x3 conv. Summed here from the stage list.
     channels, total, skips = 3, 0, []
     for filters in (32, 64, 128, 256):
-        total += _params(3, channels, filters) + _params(3, filters, filters)
+        total += conv_params(3, channels, filters) + conv_params(3, filters, filters)
         skips.append(filters)
         channels = filters
     for (first, second), skip in zip(((256, 256), (128, 128), (64, 64), (32, 3)),
                                      reversed(skips)):
-        total += _params(3, channels + skip, first) + _params(3, first, second)
+        total += conv_params(3, channels + skip, first) + conv_params(3, first, second)
         channels = second
-    total += _params(3, 3, 3)
+    total += conv_params(3, 3, 3)
     assert build_pconv_unet().count_params() == total == 3_708_535
 
 
@@ -63,7 +53,7 @@ def test_paper_preset_builds_at_256_and_runs():
 
 def test_hole_content_does_not_change_the_output(rng):
     model = build_pconv_unet((16, 16, 3))
-    inputs, images = _batch(rng)
+    inputs, images = inpainting_batch(rng)
     altered = dict(inputs, image=np.where(inputs["mask"] > 0, rng.uniform(size=images.shape),
                                           images).astype(np.float32))
     np.testing.assert_array_equal(model(inputs), model(altered))
@@ -75,7 +65,7 @@ def test_gradients_never_reach_hole_pixels(rng):
     import tensorflow as tf
 
     model = build_pconv_unet((16, 16, 3))
-    inputs, _ = _batch(rng)
+    inputs, _ = inpainting_batch(rng)
     image = tf.Variable(inputs["image"])
     with tf.GradientTape() as tape:
         total = tf.reduce_sum(model({"image": image, "mask": tf.constant(inputs["mask"])}))
@@ -106,7 +96,7 @@ def test_repeat_channels_layer():
 
 def test_keras_contracts(rng, tmp_path):
     model = build_pconv_unet((16, 16, 3))
-    inputs, images = _batch(rng)
+    inputs, images = inpainting_batch(rng)
     check_symbolic_and_eager(model, inputs)
     check_keras_save_load(model, inputs, tmp_path)
     check_tf_saved_model(model, inputs, tmp_path)
@@ -115,7 +105,7 @@ def test_keras_contracts(rng, tmp_path):
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
 def test_mixed_policies_serve_float32(rng, policy):
-    inputs, _ = _batch(rng)
+    inputs, _ = inpainting_batch(rng)
     check_mixed_policy(lambda: build_pconv_unet((16, 16, 3)), inputs, policy)
 
 

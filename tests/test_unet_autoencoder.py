@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from conftest import conv_params, inpainting_batch
 from keras_checks import (
     check_config_round_trip,
     check_keras_save_load,
@@ -16,15 +17,6 @@ from inpaint_tf.models import FillHoles, build_unet_autoencoder
 SMALL = dict(filters=(4, 8), bottleneck_filters=16)
 
 
-def _batch(rng, n=4, size=16):
-    images = rng.uniform(size=(n, size, size, 3)).astype(np.float32)
-    masks = np.zeros((n, size, size, 1), np.float32)
-    masks[:, 4:9, 5:11] = 1
-    return {"image": images, "mask": masks}, images
-
-
-def _conv_params(kernel, c_in, c_out):
-    return kernel * kernel * c_in * c_out + c_out
 
 
 def test_study_parameter_count_exactly():
@@ -36,10 +28,10 @@ def test_study_parameter_count_exactly():
                (512, 256), (256, 256), (256, 128),
                (256, 128), (128, 128), (128, 64),
                (128, 64), (64, 64), (64, 32)]
-    total = sum(_conv_params(3, a, b) for a, b in encoder)
+    total = sum(conv_params(3, a, b) for a, b in encoder)
     for index, (a, b) in enumerate(decoder):
-        total += _conv_params(2 if index % 3 == 2 else 3, a, b)
-    total += _conv_params(3, 64, 32) + _conv_params(3, 32, 32) + _conv_params(3, 32, 3)
+        total += conv_params(2 if index % 3 == 2 else 3, a, b)
+    total += conv_params(3, 64, 32) + conv_params(3, 32, 32) + conv_params(3, 32, 3)
     assert total == 7_760_931
 
 
@@ -60,7 +52,7 @@ def test_mask_as_input_adds_a_fourth_channel():
 @pytest.mark.parametrize("mask_as_input", [False, True])
 def test_hole_content_does_not_change_the_output(rng, mask_as_input):
     model = build_unet_autoencoder((16, 16, 3), mask_as_input=mask_as_input, **SMALL)
-    inputs, images = _batch(rng)
+    inputs, images = inpainting_batch(rng)
     altered = dict(inputs, image=np.where(inputs["mask"] > 0, 1 - images, images))
     np.testing.assert_array_equal(model(inputs), model(altered))
     output = np.asarray(model(inputs))
@@ -91,7 +83,7 @@ def test_fill_holes_layer_matches_the_formula_and_round_trips():
 
 def test_keras_contracts(rng, tmp_path):
     model = build_unet_autoencoder((16, 16, 3), **SMALL)
-    inputs, images = _batch(rng)
+    inputs, images = inpainting_batch(rng)
     check_symbolic_and_eager(model, inputs)
     check_keras_save_load(model, inputs, tmp_path)
     check_tf_saved_model(model, inputs, tmp_path)
@@ -100,7 +92,7 @@ def test_keras_contracts(rng, tmp_path):
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
 def test_mixed_policies_serve_float32(rng, policy):
-    inputs, _ = _batch(rng)
+    inputs, _ = inpainting_batch(rng)
     check_mixed_policy(lambda: build_unet_autoencoder((16, 16, 3), **SMALL), inputs, policy)
 
 
