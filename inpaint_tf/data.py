@@ -28,6 +28,8 @@ import hashlib
 import os
 import pickle
 import warnings
+import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
@@ -145,14 +147,18 @@ def _read_cifar10(path: Path, cache_dir):
 
 
 def _read_npz(path: Path):
+    keys = ("x_train", "y_train", "x_test", "y_test")
     try:
         with np.load(path) as data:
-            missing = {"x_train", "y_train", "x_test", "y_test"} - set(data.keys())
-            if missing:
-                raise ValueError(f"{path} lacks the arrays {sorted(missing)}")
-            arrays = [data[key] for key in ("x_train", "y_train", "x_test", "y_test")]
-    except (OSError, EOFError) as error:
-        raise ValueError(f"Cannot read {path} as an .npz file: {error}") from error
+            missing = set(keys) - set(data.keys())
+            arrays = None if missing else [data[key] for key in keys]
+    # An empty, truncated or non-zip file fails in NumPy (whose "pickled data" advice
+    # does not apply here), zipfile or zlib; the message names the file either way.
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as error:
+        raise ValueError(f"Cannot read {path} as an .npz file: empty, truncated or not an "
+                         f".npz archive ({type(error).__name__})") from error
+    if missing:
+        raise ValueError(f"{path} lacks the arrays {sorted(missing)}")
     return _checked_arrays(*arrays, str(path))
 
 
