@@ -311,7 +311,8 @@ def load_image_folder(path, size, mode: str = "resize",
 
     Files are found recursively (png, jpg, jpeg, bmp, webp, tif). A file's label is
     the index of its first-level sub-folder in sorted order (0 when the images lie
-    directly in `path`). Grayscale images are converted to RGB, alpha is dropped.
+    directly in `path`). Grayscale images are converted to RGB, alpha is dropped and
+    16-bit images are reduced to 8 bits (``value >> 8``).
 
     The split rule: the files sorted by path are permuted with `seed`; the first
     ``round(N * fractions[2])`` form the test set, the next ``round(N *
@@ -339,8 +340,7 @@ def load_image_folder(path, size, mode: str = "resize",
         raise FileNotFoundError(f"Image folder not found: {root}")
     if not root.is_dir():
         raise ValueError(f"Expected a folder of images. Received a file: {root}")
-    height, width = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
-    height, width = check_positive_int(height, "size"), check_positive_int(width, "size")
+    height, width = _check_size_argument(size)
     if mode not in ("resize", "center_crop"):
         raise ValueError(f"`mode` must be 'resize' or 'center_crop'. Received: mode={mode!r}")
     if on_error not in ("raise", "skip"):
@@ -377,6 +377,15 @@ def load_image_folder(path, size, mode: str = "resize",
     test, validation = order[:n_test], order[n_test:n_test + n_validation]
     train = order[n_test + n_validation:]
     return Split(*(Subset(images[part], labels[part]) for part in (train, validation, test)))
+
+
+def _check_size_argument(size) -> tuple[int, int]:
+    pair = (size, size) if isinstance(size, (int, np.integer)) else size
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2 or any(
+            isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in pair)):
+        raise ValueError("`size` must be a positive int or a pair (height, width) of positive "
+                         f"ints. Received: size={size!r}")
+    return int(pair[0]), int(pair[1])
 
 
 def _fit_image(image: np.ndarray, height: int, width: int, mode: str) -> np.ndarray:
