@@ -436,10 +436,13 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
     continue with a fresh permutation): pass the same `steps_per_epoch` to `fit`.
 
     Args:
-        images: uint8 (N, H, W, 3) or float in [0, 1].
+        images: uint8 (N, H, W, 3) or float in [0, 1]. Float images are held as
+            uint8 (rounded to the nearest 1/255, a quarter of the memory), so the
+            batches are the same as for ``np.round(images * 255).astype(np.uint8)``.
+            H and W must be at least 8 (the masks' minimum).
         mask_kind: one of `inpaint_tf.masks.MASK_KINDS`.
         batch_size: images per batch.
-        seed: seed of masks and order.
+        seed: seed of masks and order, a non-negative integer.
         fill_value: value written into holes of the input image.
         shuffle: reshuffle every epoch.
         start_epoch, epochs: the epochs this dataset covers.
@@ -458,8 +461,16 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
 
     check_mask_kind(mask_kind)
     batch_size = check_positive_int(batch_size, "batch_size")
+    for name, value in (("seed", seed), ("start_epoch", start_epoch)):
+        # NumPy seeds must be non-negative; caught here rather than at the first batch.
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
     source = _as_uint8(images)
     count, height, width = source.shape[:3]
+    try:  # a size the mask generators refuse fails now, not inside tf.data later
+        generate_masks(mask_kind, 1, 0, height, width)
+    except ValueError as error:
+        raise ValueError(f"`images` are too small for masks: {error}") from error
     if count < batch_size:
         raise ValueError(f"batch_size={batch_size} is larger than the {count} images given")
     steps = check_positive_int(steps_per_epoch, "steps_per_epoch") if steps_per_epoch \
