@@ -137,18 +137,24 @@ class _Sums:
         def ratio(top, bottom):
             return v[top] / v[bottom] if v[bottom] else math.nan
 
+        def dice(top, bottom, count):
+            if not v[count]:
+                return math.nan  # no pixel scored: undefined
+            # 0/0: image and output are both 0 on every scored pixel, a perfect match.
+            return v[top] / v[bottom] if v[bottom] else 1.0
+
         hole_mse = ratio("hole_sq", "hole_pixels")
         return {
             "study_mae": ratio("abs", "pixels"),
             "study_mse": ratio("sq", "pixels"),
-            "study_dice": ratio("dice_top", "dice_bottom"),
-            "dice_ceiling": ratio("ceiling_top", "ceiling_bottom"),
+            "study_dice": dice("dice_top", "dice_bottom", "pixels"),
+            "dice_ceiling": dice("ceiling_top", "ceiling_bottom", "pixels"),
             "hole_mae": ratio("hole_abs", "hole_pixels"),
             "hole_mse": hole_mse,
             "hole_psnr": psnr_from_mse(hole_mse),
             "hole_ssim": ratio("ssim", "ssim_weight"),
-            "hole_dice": ratio("hole_dice_top", "hole_dice_bottom"),
-            "hole_dice_ceiling": ratio("hole_ceiling_top", "hole_ceiling_bottom"),
+            "hole_dice": dice("hole_dice_top", "hole_dice_bottom", "hole_pixels"),
+            "hole_dice_ceiling": dice("hole_ceiling_top", "hole_ceiling_bottom", "hole_pixels"),
         }
 
 
@@ -174,6 +180,20 @@ def evaluate(predict, images, masks, *, fill_value: float = 0.0, name: str = "mo
         `study_dice`, `dice_ceiling`), the hole protocol (`hole_mae`, `hole_mse`,
         `hole_psnr`, `hole_ssim`, `hole_dice`, `hole_dice_ceiling`), the hole share,
         the mask-set checksum and the seconds taken.
+
+        Edge cases, by design: masks without any hole pixel (the whole set) give
+        NaN for every hole figure (undefined, not zero) and defined study figures;
+        a set with at least one hole pixel never gives NaN. A perfect hole gives
+        ``hole_psnr = inf``. A Dice over pixels that are 0 in both the image and
+        the output (0/0) is 1.0, as in `inpaint_tf.metrics.dice`.
+
+    Raises:
+        ValueError: images not (N, H, W, 3) uint8 or float in [0, 1], NaN or Inf
+            pixels, masks not binary or not matching the images, images smaller
+            than the 11x11 SSIM window, or a model output of another shape or
+            with NaN or Inf (each message names the argument). uint8 images are
+            scaled by 1/255.
+        TypeError: `predict` is not callable.
 
     Example:
         >>> row = evaluate(as_predict_fn(model), x_test, masks, name="unet")  # doctest: +SKIP

@@ -74,12 +74,18 @@ def mse(y_true, y_pred, mask=None) -> float:
 
 
 def dice(y_true, y_pred, mask=None) -> float:
-    """The study's Dice coefficient on pixel values: 2·Σ(y·ŷ) / Σ(y + ŷ)."""
+    """The study's Dice coefficient on pixel values: 2·Σ(y·ŷ) / Σ(y + ŷ).
+
+    NaN when `mask` has no hole pixel (nothing to score); 1.0 when both images are
+    0 on every scored pixel (0/0: they agree perfectly).
+    """
     y_true, y_pred, weights = _arrays(y_true, y_pred, mask)
     weights = np.ones_like(y_true) if weights is None else weights
+    if weights.sum() == 0:
+        return math.nan
     denominator = ((y_true + y_pred) * weights).sum()
     if denominator == 0:
-        return math.nan
+        return 1.0
     return float(2.0 * (y_true * y_pred * weights).sum() / denominator)
 
 
