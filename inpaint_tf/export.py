@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inpaint_tf import _io
+from inpaint_tf._validation import check_positive_int
 from inpaint_tf.inference import size_multiple
 
 SIGNATURE_NAME = "serve"
@@ -49,10 +50,15 @@ def export_saved_model(model, path, *, multiple: int | None = None) -> Path:
             image (the UNets, the pconv UNet, the GAN generator).
         path: target folder. Written atomically: an interrupted export leaves
             the previous folder (or nothing), never a half-written model.
-        multiple: size multiple the model needs; default `size_multiple(model)`.
+        multiple: size multiple the model needs, a positive integer; default
+            `size_multiple(model)`.
 
     Returns:
         The path written.
+
+    Raises:
+        TypeError: `model` is not a `keras.Model`.
+        ValueError: `multiple` is not a positive integer.
     """
     import keras
     import tensorflow as tf
@@ -62,7 +68,8 @@ def export_saved_model(model, path, *, multiple: int | None = None) -> Path:
     if getattr(model, "generator", None) is not None and isinstance(model.generator,
                                                                      keras.Model):
         model = model.generator  # a GAN exports its generator, never the training wrapper
-    multiple = size_multiple(model) if multiple is None else int(multiple)
+    multiple = size_multiple(model) if multiple is None else check_positive_int(multiple,
+                                                                                "multiple")
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint(
