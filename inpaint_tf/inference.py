@@ -69,7 +69,15 @@ def inpaint(model, images, masks, *, batch_size: int = 32,
         multiple: required size multiple; default `size_multiple(model)`.
 
     Returns:
-        float32 images in [0, 1] of the input's shape (composited).
+        float32 images in [0, 1] of the input's shape (composited). uint8 input is
+        scaled by 1/255; a size that is no multiple is mirror-padded and cropped
+        back; a mask without holes returns the image unchanged, bit for bit; an
+        all-hole mask returns the model's output clipped to [0, 1].
+
+    Raises:
+        ValueError: images not (N, H, W, 3) or (H, W, 3), uint8 or float in
+            [0, 1], or with NaN or Inf; masks not binary or not of the images'
+            size; a model output with NaN or Inf. Each message names the argument.
     """
     single = np.ndim(images) == 3
     if single:
