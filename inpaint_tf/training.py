@@ -38,6 +38,7 @@ import numpy as np
 
 from inpaint_tf import _io
 from inpaint_tf._system import describe_device, has_gpu
+from inpaint_tf._validation import check_positive_int
 from inpaint_tf.data import Split, full_pass_steps, load_cifar10, make_dataset
 from inpaint_tf.evaluation import as_predict_fn, evaluate
 from inpaint_tf.experiments import ExperimentConfig, load_config, save_config, with_overrides
@@ -380,8 +381,13 @@ def _validation_set(config: ExperimentConfig, split: Split):
 
 def fixed_test_set(config: ExperimentConfig, split: Split, kind: str | None = None,
                n: int | None = None):
-    """The fixed test images and masks a run is scored on (shared with the baselines)."""
-    images = split.test.images[:n or config.data.test_images]
+    """The fixed test images and masks a run is scored on (shared with the baselines).
+
+    `n` (a positive integer, default ``data.test_images``) caps the number of test
+    images; a cap above the test set's size takes them all.
+    """
+    n = config.data.test_images if n is None else check_positive_int(n, "n")
+    images = split.test.images[:n]
     height, width = images.shape[1:3]
     return images, eval_masks(kind or config.data.masks, len(images), height=height,
                               width=width)
