@@ -195,6 +195,9 @@ def _check_values(config: ExperimentConfig) -> ExperimentConfig:
                         config.gan.discriminator_learning_rate)):
         if value <= 0:
             raise ValueError(f"Config key `{key}` must be > 0. Received: {key}={value!r}")
+    if not 0 <= config.training.seed < 2**32:  # the range NumPy and Keras accept
+        raise ValueError("Config key `training.seed` must be in [0, 2**32). "
+                         f"Received: training.seed={config.training.seed!r}")
     if config.training.steps_per_epoch < 0:
         raise ValueError("Config key `training.steps_per_epoch` must be >= 0 (0 = a full "
                          f"pass). Received: {config.training.steps_per_epoch}")
