@@ -126,14 +126,36 @@ def _call_builder(builder, input_shape, options: dict, **defaults):
     return builder(input_shape=input_shape, **arguments)
 
 
+def _any_size_network(builder, input_shape, options: dict, **defaults):
+    """The network that inpaints, built for any height and width (so that its model
+    file and SavedModel serve images of any size), after checking that images of
+    `input_shape` suit it."""
+    from inpaint_tf.inference import size_multiple
+    from inpaint_tf.models._common import check_divisible
+
+    check_divisible(input_shape, 1, "input_shape")  # (height, width, channels)
+    if input_shape[-1] != 3:
+        raise ValueError("Models take RGB images: `input_shape` must end in 3. "
+                         f"Received: input_shape={tuple(input_shape)}")
+    network = _call_builder(builder, (None, None, 3), options, **defaults)
+    check_divisible(input_shape, size_multiple(network), "input_shape")
+    return network
+
+
 def build_model(config: ExperimentConfig, input_shape=(32, 32, 3)):
-    """Builds and compiles the config's model. Call inside ``strategy.scope()``."""
+    """Builds and compiles the config's model. Call inside ``strategy.scope()``.
+
+    The network that inpaints (the autoencoder, the GAN's generator) takes images of
+    any height and width that are multiples of its downsampling factor; images of
+    `input_shape` (the training images') must be, else a `ValueError` says so. A
+    GAN's discriminator is built for `input_shape`.
+    """
     from inpaint_tf import models
 
     if config.is_gan:
         options = dict(config.model.options)
-        generator = _call_builder(models.build_glcic_generator, input_shape, options,
-                                  fill_value=config.data.fill_value)
+        generator = _any_size_network(models.build_glcic_generator, input_shape, options,
+                                      fill_value=config.data.fill_value)
         discriminator = models.build_glcic_discriminator(
             input_shape=input_shape, region_size=config.gan.region_size)
         model = models.InpaintingGAN(
@@ -146,7 +168,7 @@ def build_model(config: ExperimentConfig, input_shape=(32, 32, 3)):
     options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
     builder = getattr(models, {"unet_autoencoder": "build_unet_autoencoder",
                                "pconv_unet": "build_pconv_unet"}[config.model.kind])
-    model = _call_builder(builder, input_shape, options, fill_value=config.data.fill_value)
+    model = _any_size_network(builder, input_shape, options, fill_value=config.data.fill_value)
     model.compile(optimizer=_optimizer(config.training.optimizer, config.training.learning_rate),
                   loss=_loss(config))
     return model
