@@ -217,22 +217,30 @@ def inpaint_command(args):
     from inpaint_tf.masks import load_mask_image
     from inpaint_tf.training import load_inference_model
 
+    # Checked first: OpenCV would print its own warning for a missing file, and raise
+    # its own error for an unknown output format only after the model has run.
+    if not os.path.isfile(args.image):
+        raise FileNotFoundError(f"Image not found: {args.image}")
+    if not cv2.haveImageWriter(args.out):
+        raise ValueError(f"Cannot write {args.out}: use a .png or .jpg name")
+    # IMREAD_COLOR: grayscale becomes RGB, alpha is dropped, 16 bits become 8.
     image = cv2.imread(args.image, cv2.IMREAD_COLOR)
     if image is None:
-        raise ValueError(f"Cannot read image {args.image}: missing, empty or not an image")
+        raise ValueError(f"Cannot read image {args.image}: empty, corrupt or not an image")
     image = image[:, :, ::-1]
     mask = load_mask_image(args.mask, size=image.shape[:2])
     filled = inpaint(load_inference_model(args.model), image, mask)
     pixels = np.round(filled * 255.0).astype(np.uint8)[:, :, ::-1]
     with _io.atomic_path(args.out) as temporary:
         if not cv2.imwrite(str(temporary), pixels):
-            raise ValueError(f"Cannot write {args.out}: use a .png or .jpg name")
+            raise ValueError(f"Cannot write {args.out}")
     print(f"wrote {args.out} ({int(mask.sum())} hole pixels filled)")
 
 
 def _configure_inpaint(parser):
     parser.add_argument("--model", required=True, help="run folder or .keras file")
-    parser.add_argument("--image", required=True, help="image file (any size)")
+    parser.add_argument("--image", required=True,
+                        help="image file (any size; grayscale is made RGB, alpha is dropped)")
     parser.add_argument("--mask", required=True, help="mask image, same size, non-zero = hole")
     parser.add_argument("--out", required=True, help="output image (.png)")
 
