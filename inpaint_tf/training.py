@@ -121,9 +121,35 @@ def _call_builder(builder, input_shape, options: dict, **defaults):
     if unknown:
         raise ValueError(f"Unknown option `model.options.{unknown[0]}` for {builder.__name__}."
                          f" Accepted: {sorted(p for p in accepted if p != 'input_shape')}")
+    for key, value in options.items():
+        _check_option_type(builder, key, value, accepted[key].default)
     arguments = {k: v for k, v in defaults.items() if k in accepted}
     arguments.update(options)
     return builder(input_shape=input_shape, **arguments)
+
+
+def _option_fits(value, default) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, (int, float, str)):
+        kinds = (int, float) if isinstance(default, float) else type(default)
+        return isinstance(value, kinds)
+    if isinstance(default, (tuple, list)) and default:
+        return (isinstance(value, (tuple, list)) and len(value) > 0
+                and all(_option_fits(item, default[0]) for item in value))
+    return True  # no default to compare with
+
+
+def _check_option_type(builder, key: str, value, default) -> None:
+    """A model option must have the type of the builder's default (a TOML file cannot
+    say None): `mask_as_input = "yes"` would otherwise pass as true, `filters = 4`
+    fail deep inside the builder."""
+    if not _option_fits(value, default):
+        where = f"model.options.{key}"
+        expected = (f"a non-empty list of {type(default[0]).__name__}"
+                    if isinstance(default, (tuple, list)) else type(default).__name__)
+        raise ValueError(f"Config key `{where}` must be {expected} (as the default of "
+                         f"{builder.__name__}, {default!r}). Received: {where}={value!r}")
 
 
 def _any_size_network(builder, input_shape, options: dict, **defaults):
