@@ -22,9 +22,14 @@ def atomic_path(path, suffix: str | None = None):
     The temporary name keeps `path`'s suffix (or `suffix`) because some writers
     (Keras' `.keras`, NumPy's `.npz`) insist on it. Works for files and folders.
     On error the temporary path is removed and `path` is left untouched.
+
+    A folder is swapped in with two renames (the old copy aside, the new one in);
+    a kill between them leaves the old copy as ``.<name>.old`` beside `path`, and
+    the next write to `path` puts it back first.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _recover_backup(path)
     suffix = path.suffix if suffix is None else suffix
     handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{suffix}",
                                          dir=path.parent)
@@ -38,15 +43,29 @@ def atomic_path(path, suffix: str | None = None):
         _remove(temporary)
 
 
+def _backup(target: Path) -> Path:
+    return target.with_name(f".{target.name}.old")
+
+
+def _recover_backup(target: Path) -> None:
+    backup = _backup(target)
+    if backup.exists() and not target.exists():
+        os.replace(backup, target)
+
+
 def _replace(source: Path, target: Path) -> None:
     if source.is_dir():
         # os.replace cannot put a folder over a non-empty folder: move the old one
         # aside first, so that at every moment one complete copy exists.
         if target.exists():
-            backup = target.with_name(f".{target.name}.old")
+            backup = _backup(target)
             _remove(backup)
             os.replace(target, backup)
-            os.replace(source, target)
+            try:
+                os.replace(source, target)
+            except BaseException:
+                os.replace(backup, target)
+                raise
             _remove(backup)
             return
     os.replace(source, target)
