@@ -10,7 +10,8 @@ class FillHoles(keras.layers.Layer):
     """Writes `fill_value` into the holes of an image: ``image * (1 - mask) + fill * mask``.
 
     Models start with it so the network sees exactly the input it was trained on,
-    whatever the caller left in the holes.
+    whatever the caller left in the holes, NaN or Inf included: where the mask is 1
+    the output is exactly `fill_value`.
 
     Args:
         fill_value: value written into hole pixels.
@@ -35,7 +36,10 @@ class FillHoles(keras.layers.Layer):
     def call(self, inputs):
         image, hole = inputs
         hole = keras.ops.cast(hole, image.dtype)
-        return image * (1.0 - hole) + self.fill_value * hole
+        blended = image * (1.0 - hole) + self.fill_value * hole
+        # NaN * 0 is NaN: a full hole takes the fill value by selection, not arithmetic.
+        return keras.ops.where(hole >= 1.0, keras.ops.cast(self.fill_value, image.dtype),
+                               blended)
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
