@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from conftest import conv_params
 from keras_checks import (
     check_config_round_trip,
@@ -77,15 +78,45 @@ def test_local_crops_at_every_border_and_without_hole(rng):
     assert corners.tolist() == [[0, 4], [16, 4], [4, 0], [4, 16], [8, 16], [8, 8]]
 
 
-def test_local_crop_passes_gradients_to_the_patch_only(rng):
-    import tensorflow as tf
+@pytest.mark.parametrize("region", [1, 7, 8, 24])
+def test_local_crops_of_random_boxes_on_a_non_square_image(rng, region):
+    # Boxes of any size anywhere, many touching one or two borders (corners included).
+    height, width, n = 24, 40, 200
+    tops = rng.integers(0, height, n)
+    lefts = rng.integers(0, width, n)
+    bottoms = np.minimum(tops + rng.integers(1, height + 1, n), height)
+    rights = np.minimum(lefts + rng.integers(1, width + 1, n), width)
+    masks = np.zeros((n, height, width, 1), np.float32)
+    for mask, top, bottom, left, right in zip(masks, tops, bottoms, lefts, rights):
+        mask[top:bottom, left:right] = 1
+    assert masks[:, 0].any() and masks[:, -1].any() and masks[:, :, 0].any()
+    assert masks[:, :, -1].any()
+    images = rng.uniform(size=(n, height, width, 2)).astype(np.float32)
+    ours = np.asarray(glcic.crop_local_regions(images, masks, region))
+    np.testing.assert_array_equal(ours, _reference_crop(images, masks, region))
 
+
+def test_local_crop_rejects_a_region_larger_than_the_image():
+    with pytest.raises(ValueError, match="region_size=17"):
+        glcic.crop_local_regions(np.zeros((1, 16, 32, 3), np.float32),
+                                 np.zeros((1, 16, 32, 1), np.float32), 17)
+
+
+def test_local_crop_passes_gradients_to_the_patch_only(rng):
     images = tf.Variable(rng.uniform(size=(2, 32, 32, 3)).astype(np.float32))
     masks = generate_masks("random_box", 2, seed=0).astype(np.float32)
     with tf.GradientTape() as tape:
         total = tf.reduce_sum(glcic.crop_local_regions(images, masks, 16))
     gradient = tape.gradient(total, images).numpy()
     assert gradient.sum() == 2 * 16 * 16 * 3 and set(np.unique(gradient)) == {0.0, 1.0}
+
+
+def test_size_check_layer_contracts():
+    layer = glcic.CheckSizeMultiple(4)
+    assert check_config_round_trip(layer).multiple == 4
+    assert layer.compute_output_shape((None, 8, None, 3)) == (None, 8, None, 3)
+    with pytest.raises(ValueError, match="multiple=0"):
+        glcic.CheckSizeMultiple(0)
 
 
 def test_local_crop_layer_contracts():
@@ -107,6 +138,16 @@ def test_generator_is_fully_convolutional_and_ignores_hole_content(rng):
     np.testing.assert_array_equal(out, model({"image": other, "mask": masks}))
     with pytest.raises(ValueError, match="multiples of 4"):
         glcic.build_glcic_generator((30, 32, 3))
+    # Stride-2 convs would round 30 up to 32: the size is refused, not silently changed.
+    odd = {"image": images[:, :22], "mask": masks[:, :22]}
+    with pytest.raises(ValueError, match=r"multiples of 4 .* \(22, 40\)"):
+        model(odd)
+    traced = tf.function(lambda x: model(x), input_signature=[{
+        "image": tf.TensorSpec([None, None, None, 3]),
+        "mask": tf.TensorSpec([None, None, None, 1])}])
+    assert traced({"image": images, "mask": masks}).shape == (2, 24, 40, 3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="multiples of 4"):
+        traced(odd)
     linear = glcic.build_glcic_generator(output_activation=None)
     assert linear.get_layer("generator_output").activation.__name__ == "linear"
 

@@ -56,7 +56,12 @@ def build_glcic_generator(input_shape=(32, 32, 3), fill_value: float = 0.0,
     when scored; pass ``output_activation=None`` for that).
 
     Args:
-        input_shape: (height, width, 3), each None or a multiple of 4.
+        input_shape: (height, width, 3), each None or a multiple of 4. A static
+            size that is not a multiple of 4 raises a `ValueError` here; with
+            None, the model raises a `ValueError` when called (or traced) on such
+            a size, and a `tf.errors.InvalidArgumentError` when the size is known
+            only at run time. Pad first: `inpaint_tf.inpaint` and the exported
+            SavedModel do.
         fill_value: value written into holes before the network sees them.
         output_activation: final activation ("sigmoid" or None).
         name: model name.
@@ -74,7 +79,10 @@ def build_glcic_generator(input_shape=(32, 32, 3), fill_value: float = 0.0,
     """
     check_divisible(input_shape, 4, "input_shape")
     inputs = model_inputs(input_shape)
-    x = with_fill(inputs, fill_value)
+    # Stride-2 'same' convs round odd sizes up, so a size that is no multiple of 4
+    # would come back larger than it went in: refuse it instead.
+    image = CheckSizeMultiple(4, name="size_check")(inputs["image"])
+    x = with_fill({"image": image, "mask": inputs["mask"]}, fill_value)
     x = keras.layers.Concatenate(name="input_with_mask")([x, inputs["mask"]])
     for index, (kind, filters, kernel, strides, dilation) in enumerate(GENERATOR_LAYERS, 1):
         layer_name = f"generator_layer{index}_{'dilated' if dilation > 1 else kind}"
@@ -88,6 +96,56 @@ def build_glcic_generator(input_shape=(32, 32, 3), fill_value: float = 0.0,
     output = keras.layers.Conv2D(3, 3, padding="same", activation=output_activation,
                                  dtype="float32", name="generator_output")(x)
     return keras.Model(inputs, output, name=name)
+
+
+@keras.saving.register_keras_serializable(package="inpaint_tf")
+class CheckSizeMultiple(keras.layers.Layer):
+    """Passes images through unchanged, refusing a height or width that is no multiple.
+
+    Args:
+        multiple: the factor height and width must be divisible by.
+
+    Call arguments:
+        inputs: images (B, H, W, C).
+
+    Returns:
+        `inputs`. A static H or W that is no multiple raises a `ValueError`; one
+        known only at run time fails an assertion (`tf.errors.InvalidArgumentError`).
+
+    Example:
+        >>> CheckSizeMultiple(4)(keras.ops.zeros((1, 8, 12, 3))).shape
+        TensorShape([1, 8, 12, 3])
+    """
+
+    def __init__(self, multiple: int, **kwargs):
+        super().__init__(**kwargs)
+        if int(multiple) < 1:
+            raise ValueError(f"`multiple` must be >= 1. Received: multiple={multiple}")
+        self.multiple = int(multiple)
+
+    def _message(self, size) -> str:
+        return (f"Height and width must be multiples of {self.multiple} for this model "
+                f"(its downsampling factor). Received: height, width = {size}; pad the "
+                "images first (inpaint_tf.inpaint does)")
+
+    def call(self, inputs):
+        import tensorflow as tf
+
+        static = tuple(inputs.shape[1:3])
+        if None not in static:
+            if any(size % self.multiple for size in static):
+                raise ValueError(self._message(static))
+            return inputs
+        remainder = tf.shape(inputs)[1:3] % self.multiple
+        check = tf.debugging.assert_equal(remainder, 0, message=self._message("dynamic"))
+        with tf.control_dependencies([check]):
+            return tf.identity(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "multiple": self.multiple}
 
 
 def _discriminator_branch(input_shape, name: str) -> keras.Model:
@@ -154,6 +212,12 @@ def local_region_corners(masks, region_size: int):
 def crop_local_regions(images, masks, region_size: int):
     """Crops the region_size x region_size patch around each hole (vectorised).
 
+    The patch is centred on the bounding box of each mask's hole pixels (a box
+    hole or an irregular one alike; with an even/odd mismatch the extra pixel
+    goes to the bottom/right), then shifted to lie inside the image. A mask
+    without holes gives the patch at the image centre. Integer indices select
+    the pixels (no resampling) for the whole batch at once.
+
     Args:
         images: (B, H, W, C) tensor.
         masks: (B, H, W, 1) hole masks, 1 = hole.
@@ -161,9 +225,19 @@ def crop_local_regions(images, masks, region_size: int):
 
     Returns:
         (B, region_size, region_size, C); gradients flow to `images`.
+
+    Example:
+        >>> crop_local_regions(keras.ops.zeros((2, 32, 32, 4)),
+        ...                    keras.ops.zeros((2, 32, 32, 1)), 16).shape
+        TensorShape([2, 16, 16, 4])
     """
     import tensorflow as tf
 
+    static = tuple(size for size in images.shape[1:3] if size is not None)
+    if region_size < 1 or region_size > min(static, default=region_size):
+        raise ValueError(f"`region_size` must be between 1 and the image's height and "
+                         f"width. Received: region_size={region_size} for images of shape "
+                         f"{tuple(images.shape)}")
     corners = local_region_corners(masks, region_size)
     offsets = tf.range(region_size, dtype=tf.int32)
     rows = corners[:, :1] + offsets[None, :]  # (B, r)

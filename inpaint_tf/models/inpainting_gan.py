@@ -10,17 +10,25 @@ The phases (Iizuka et al. 2017; the study's report), switched by `T_c` and `T_d`
    paired with freshly drawn masks, with least-squares losses; the generator
    learns masked MSE + ``adversarial_weight · (D(completed) − 1)²``.
 
-``t`` counts epochs (``schedule="epoch"``) or training steps (``"step"``). The
-study trained jointly from the start (``T_c = T_d = 0``).
+``t`` counts the model's completed training epochs (``schedule="epoch"``) or
+training steps (``"step"``), kept in the variables `epochs_done` and
+`steps_done`. They are part of the model's weights, so `save_weights` /
+`load_weights`, `ModelCheckpoint` and `BackupAndRestore` bring a resumed run back
+into the right phase, and consecutive `fit` calls continue the schedule.
 
-Each phase is its own compiled step: a callback that `fit` adds picks the phase
-before each epoch (or step) and rebuilds the train function when it changes,
-so no step computes what its phase does not need, and optimizers are never
-updated inside a conditional (which `tf.distribute` does not allow).
+Each phase is its own compiled step. A callback that `fit` adds picks the phase
+before each epoch (or step) and rebuilds the train function when it changes. A
+single step that chose its phase with `tf.cond` is not possible under
+`tf.distribute`: an optimizer update inside a conditional branch is a
+cross-replica `merge_call`, which MirroredStrategy rejects. Per-phase steps also
+compute only what their phase needs.
 
 Losses are means over the *global* batch: each replica divides its sums by the
-all-reduced batch (or hole) size, and the optimizer sums the replicas'
-gradients, so MirroredStrategy reproduces one device's losses.
+all-reduced batch (or hole) size and the optimizers sum the replicas' gradients,
+so MirroredStrategy reproduces one device's losses (no further division by the
+number of replicas). BatchNorm layers built inside a strategy scope are
+synchronised (see `build_glcic_generator`), so their statistics span the global
+batch too.
 """
 
 from __future__ import annotations
@@ -31,24 +39,47 @@ import tensorflow as tf
 from inpaint_tf.evaluation import composite
 
 PHASES = ("generator", "discriminator", "joint")
+_NOT_COMPILE_ARGUMENTS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")
 
 
 def _global_sum(value):
     """Sum of a per-replica value over all replicas (identity without a strategy)."""
     context = tf.distribute.get_replica_context()
-    if context is None:
+    if context is None or tf.distribute.get_strategy().num_replicas_in_sync == 1:
         return value
     return context.all_reduce(tf.distribute.ReduceOp.SUM, value)
 
 
-def hole_mse_terms(y_true, y_pred, hole):
-    """This replica's share of the hole-masked MSE ``Σ((y − ŷ)·m)² / Σm`` (global Σm)."""
+def _hole_sums(y_true, y_pred, hole):
+    """This replica's Σ((y − ŷ)·m)² and the global Σm (hole pixels × channels)."""
     hole = tf.cast(hole, tf.float32)
     squared = tf.reduce_sum(tf.square((tf.cast(y_true, tf.float32)
                                        - tf.cast(y_pred, tf.float32)) * hole))
-    # Σm counts hole pixels over all channels, as the squared error does.
     count = _global_sum(tf.reduce_sum(hole) * tf.cast(tf.shape(y_true)[-1], tf.float32))
+    return squared, count
+
+
+def hole_mse_terms(y_true, y_pred, hole):
+    """This replica's share of the hole-masked MSE ``Σ((y − ŷ)·m)² / Σm`` (global Σm).
+
+    Σm counts hole pixels over all channels, as the squared error does, so the
+    value is the mean squared error per hole value (as `inpaint_tf.metrics`).
+    """
+    squared, count = _hole_sums(y_true, y_pred, hole)
     return squared / tf.maximum(count, 1.0)
+
+
+def _track_hole_mse(tracker, y_true, y_pred, hole):
+    """Pools the hole MSE over updates, weighting each batch by its hole size.
+
+    Every replica adds the global figures divided by the number of replicas: the
+    tracker's variables are summed over replicas when read across them, and each
+    replica's own reading (the per-step logs) is already the global one.
+    """
+    squared, count = _hole_sums(y_true, y_pred, hole)
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    tracker.update_state(_global_sum(squared) / tf.maximum(count, 1.0),
+                         sample_weight=count / replicas)
 
 
 def least_squares_terms(scores, target: float):
@@ -62,20 +93,50 @@ def least_squares_terms(scores, target: float):
 class InpaintingGAN(keras.Model):
     """Generator + global/local discriminator trained in the study's three phases.
 
+    Train it with `fit` on a dataset of ``({"image", "mask", "real_mask"}, image)``
+    (`inpaint_tf.data.make_dataset(..., real_masks=True)`); "real_mask" is the
+    freshly drawn mask paired with the real image for the discriminator (without
+    it, the completed image's mask is used). The local patch size is the
+    discriminator's (`build_glcic_discriminator(region_size=...)`).
+
+    Reported figures: ``g_loss`` (masked MSE + w · adversarial term; in the
+    discriminator phase the same objective, not optimised), ``d_loss`` =
+    ``fake_err + real_err`` (the least-squares terms on completed and real
+    images), all epoch means of per-step global-batch means and 0 in phases
+    that do not compute them; ``hole_mse``, the generator's hole MSE pooled over
+    the epoch (`evaluate` and validation: over the whole set, as ``val_hole_mse``).
+
+    Saving: `save_weights` / `load_weights` (and `ModelCheckpoint` with
+    ``save_weights_only=True``) hold both networks, both optimizers and the
+    phase counters, so training resumes exactly. ``model.save("gan.keras")``
+    (and `ModelCheckpoint` without ``save_weights_only``) writes the same plus
+    the architecture and both optimizers' configs; `keras.saving.load_model`
+    returns a compiled GAN ready to continue. For inference export the
+    generator (`gan.generator`, or `inpaint_tf.export_saved_model(gan, ...)`).
+
+    Mixed precision: losses are computed in float32; when the global policy (or
+    either network) is mixed_float16, `compile` wraps each optimizer in
+    `keras.optimizers.LossScaleOptimizer`. Several devices: build the networks
+    and the GAN and call `compile` inside ``strategy.scope()``; batch by the
+    global batch size.
+
     Args:
         generator: a model ``{"image", "mask"} -> image`` (`build_glcic_generator`).
-        discriminator: a model ``{"image", "mask"} -> (B, 1)``
+        discriminator: a model ``{"image", "mask"} -> (B, 1)`` scores
             (`build_glcic_discriminator`).
         adversarial_weight: weight w of the generator's adversarial term.
         T_c: length of the generator-only phase.
         T_d: length of the discriminator-only phase.
-        schedule: "epoch" or "step", the unit of T_c and T_d.
+        schedule: "epoch" or "step", the unit of `T_c` and `T_d`. Phases switch
+            only in `fit` and `train_on_batch` (between executions when
+            ``steps_per_execution > 1``); a custom loop calls `set_phase`.
 
     Call arguments:
         inputs: ``{"image", "mask"}`` (1 = hole).
+        training: passed to the generator.
 
     Returns:
-        The composited completion (known pixels from the input).
+        The composited completion: generated pixels in the hole, input elsewhere.
 
     Example:
         >>> gan = InpaintingGAN(build_glcic_generator(), build_glcic_discriminator())
@@ -95,18 +156,29 @@ class InpaintingGAN(keras.Model):
             raise ValueError(f"`schedule` must be 'epoch' or 'step'. Received: {schedule!r}")
         if T_c < 0 or T_d < 0:
             raise ValueError(f"`T_c` and `T_d` must be >= 0. Received: T_c={T_c}, T_d={T_d}")
+        if adversarial_weight < 0:
+            raise ValueError("`adversarial_weight` must be >= 0. "
+                             f"Received: adversarial_weight={adversarial_weight}")
+        for argument, network in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(network, keras.Model):
+                raise ValueError(f"`{argument}` must be a keras.Model. "
+                                 f"Received: {argument}={type(network).__name__}")
         self.generator = generator
         self.discriminator = discriminator
         self.adversarial_weight = float(adversarial_weight)
         self.T_c, self.T_d, self.schedule = int(T_c), int(T_d), schedule
-        # Counts training steps across fits and resumes (saved with the weights).
-        self.steps_done = keras.Variable(0, dtype="int64", trainable=False, name="steps_done")
-        self.phase = self.phase_at(0)
+        # The schedule's clocks, saved with the weights. Under tf.distribute only the
+        # first replica's increment counts (as for optimizer iterations).
+        self.steps_done = keras.Variable(0, dtype="int64", trainable=False, name="steps_done",
+                                         aggregation="only_first_replica")
+        self.epochs_done = keras.Variable(0, dtype="int64", trainable=False,
+                                          name="epochs_done", aggregation="only_first_replica")
+        self.phase = self.phase_at(0)  # the phase the train function is compiled for
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.fake_err_tracker = keras.metrics.Mean(name="fake_err")
         self.real_err_tracker = keras.metrics.Mean(name="real_err")
-        self.hole_mse_tracker = keras.metrics.Mean(name="hole_mse")
+        self.hole_mse_tracker = keras.metrics.Mean(name="hole_mse")  # hole-size weighted
         # Both networks arrive built: the wrapper has no weights of its own to create,
         # so it can save and load weights before its first step.
         self.built = True
@@ -116,34 +188,18 @@ class InpaintingGAN(keras.Model):
         return [self.g_loss_tracker, self.d_loss_tracker, self.fake_err_tracker,
                 self.real_err_tracker, self.hole_mse_tracker]
 
+    # ------------------------------------------------------------------ schedule
+
     def phase_at(self, t: int) -> str:
         """The phase at epoch or step `t` (by `schedule`)."""
         if t < self.T_c:
             return "generator"
         return "discriminator" if t < self.T_c + self.T_d else "joint"
 
-    def compile(self, generator_optimizer, discriminator_optimizer, **kwargs):
-        """Sets both optimizers (wrapped in loss scaling under mixed_float16)."""
-        super().compile(**kwargs)
-        if keras.mixed_precision.global_policy().name == "mixed_float16":
-            wrap = keras.optimizers.LossScaleOptimizer
-            if not isinstance(generator_optimizer, wrap):
-                generator_optimizer = wrap(generator_optimizer)
-            if not isinstance(discriminator_optimizer, wrap):
-                discriminator_optimizer = wrap(discriminator_optimizer)
-        self.generator_optimizer = generator_optimizer
-        self.discriminator_optimizer = discriminator_optimizer
-        generator_optimizer.build(self.generator.trainable_variables)
-        discriminator_optimizer.build(self.discriminator.trainable_variables)
-
-    def call(self, inputs, training=False):
-        raw = self.generator(inputs, training=training)
-        return composite(raw, inputs["image"], inputs["mask"])
-
-    def fit(self, *args, callbacks=None, **kwargs):
-        """`keras.Model.fit`, with the phase switch added to the callbacks."""
-        callbacks = [*(callbacks or []), _PhaseSwitch()]
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+    def scheduled_phase(self) -> str:
+        """The phase the counters `epochs_done` / `steps_done` call for now."""
+        clock = self.steps_done if self.schedule == "step" else self.epochs_done
+        return self.phase_at(int(keras.ops.convert_to_numpy(clock)))
 
     def set_phase(self, phase: str) -> None:
         """Selects the phase of the next steps (rebuilds the step when it changes)."""
@@ -151,10 +207,82 @@ class InpaintingGAN(keras.Model):
             raise ValueError(f"`phase` must be one of {PHASES}. Received: {phase!r}")
         if phase != self.phase:
             self.phase = phase
-            self.train_function = None
-            self.make_train_function(force=True)
+            self.make_train_function(force=True)  # traced lazily, at its first call
 
-    # ------------------------------------------------------------------ steps
+    # ------------------------------------------------------------------ compile
+
+    def compile(self, generator_optimizer, discriminator_optimizer, **kwargs):
+        """Sets both optimizers (wrapped in loss scaling under mixed_float16).
+
+        Args:
+            generator_optimizer: a `keras.optimizers.Optimizer` (the study: Adam 1e-4).
+            discriminator_optimizer: the same for the discriminator (Adam 1e-5).
+            **kwargs: `keras.Model.compile` options such as `run_eagerly`,
+                `steps_per_execution` or `jit_compile`; the GAN has its own
+                losses, so `optimizer`, `loss` and `metrics` are refused.
+        """
+        refused = sorted(set(kwargs) & set(_NOT_COMPILE_ARGUMENTS))
+        if refused:
+            raise ValueError(f"InpaintingGAN.compile takes generator_optimizer and "
+                             f"discriminator_optimizer and computes its own losses. "
+                             f"Received: {refused[0]}={kwargs[refused[0]]!r}")
+        super().compile(optimizer=None, **kwargs)
+        generator_optimizer = keras.optimizers.get(generator_optimizer)
+        discriminator_optimizer = keras.optimizers.get(discriminator_optimizer)
+        float16 = (keras.mixed_precision.global_policy().name == "mixed_float16"
+                   or "float16" in (self.generator.compute_dtype,
+                                    self.discriminator.compute_dtype))
+        if float16:
+            wrap = keras.optimizers.LossScaleOptimizer
+            if not isinstance(generator_optimizer, wrap):
+                generator_optimizer = wrap(generator_optimizer)
+            if not isinstance(discriminator_optimizer, wrap):
+                discriminator_optimizer = wrap(discriminator_optimizer)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+        # Slots exist from here on, so saved optimizer state loads before the first step.
+        generator_optimizer.build(self.generator.trainable_variables)
+        discriminator_optimizer.build(self.discriminator.trainable_variables)
+        self._gan_compile_kwargs = dict(kwargs)
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False) or not hasattr(self, "generator_optimizer"):
+            return {}
+        return {
+            "generator_optimizer": keras.saving.serialize_keras_object(
+                self.generator_optimizer),
+            "discriminator_optimizer": keras.saving.serialize_keras_object(
+                self.discriminator_optimizer),
+            **self._gan_compile_kwargs,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("generator_optimizer", "discriminator_optimizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)
+
+    # ------------------------------------------------------------------ inference
+
+    def call(self, inputs, training=False):
+        raw = self.generator({"image": inputs["image"], "mask": inputs["mask"]},
+                             training=training)
+        return composite(raw, inputs["image"], inputs["mask"])
+
+    # ------------------------------------------------------------------ training
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`, with the phase switch put first among the callbacks.
+
+        First, so that the epoch counter is advanced before checkpointing
+        callbacks save the model at the end of an epoch.
+        """
+        callbacks = [_PhaseSwitch(), *(callbacks or [])]
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    def train_on_batch(self, *args, **kwargs):
+        self.set_phase(self.scheduled_phase())
+        return super().train_on_batch(*args, **kwargs)
 
     def _apply(self, tape, optimizer, loss, variables):
         gradients = tape.gradient(loss, variables)
@@ -163,47 +291,49 @@ class InpaintingGAN(keras.Model):
     def _discriminator_losses(self, completed, hole, real, real_hole):
         fake_scores = self.discriminator({"image": completed, "mask": hole}, training=True)
         real_scores = self.discriminator({"image": real, "mask": real_hole}, training=True)
-        fake_err = least_squares_terms(fake_scores, 0.0)
-        real_err = least_squares_terms(real_scores, 1.0)
-        return fake_err, real_err
+        return (least_squares_terms(fake_scores, 0.0), least_squares_terms(real_scores, 1.0),
+                fake_scores)
 
     def train_step(self, data):
         inputs, real = data[0], data[1]
         hole = inputs["mask"]
         real_hole = inputs.get("real_mask", hole)
         model_inputs = {"image": inputs["image"], "mask": hole}
-        g_loss = d_loss = fake_err = real_err = tf.constant(0.0)
-        hole_mse = tf.constant(0.0)
+        zero = tf.constant(0.0)
+        g_loss = d_loss = fake_err = real_err = zero
 
         if self.phase == "generator":
             with tf.GradientTape() as tape:
                 generated = self.generator(model_inputs, training=True)
-                hole_mse = g_loss = hole_mse_terms(real, generated, hole)
+                g_loss = hole_mse_terms(real, generated, hole)
                 scaled = self.generator_optimizer.scale_loss(g_loss)
             self._apply(tape, self.generator_optimizer, scaled,
                         self.generator.trainable_variables)
         elif self.phase == "discriminator":
-            generated = self.generator(model_inputs, training=False)  # frozen
+            # Frozen: inference mode, so not even the BatchNorm statistics move.
+            generated = self.generator(model_inputs, training=False)
             completed = composite(generated, real, hole)
-            hole_mse = hole_mse_terms(real, generated, hole)
             with tf.GradientTape() as tape:
-                fake_err, real_err = self._discriminator_losses(completed, hole, real,
-                                                                real_hole)
+                fake_err, real_err, fake_scores = self._discriminator_losses(
+                    completed, hole, real, real_hole)
                 d_loss = fake_err + real_err
                 scaled = self.discriminator_optimizer.scale_loss(d_loss)
             self._apply(tape, self.discriminator_optimizer, scaled,
                         self.discriminator.trainable_variables)
+            g_loss = (hole_mse_terms(real, generated, hole)
+                      + self.adversarial_weight * least_squares_terms(fake_scores, 1.0))
         else:
+            # Both losses from the same discriminator weights (a simultaneous update).
             with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
                 generated = self.generator(model_inputs, training=True)
                 completed = composite(generated, real, hole)
-                fake_err, real_err = self._discriminator_losses(
+                fake_err, real_err, _ = self._discriminator_losses(
                     tf.stop_gradient(completed), hole, real, real_hole)
                 d_loss = fake_err + real_err
                 d_scaled = self.discriminator_optimizer.scale_loss(d_loss)
                 fooled = self.discriminator({"image": completed, "mask": hole}, training=True)
-                hole_mse = hole_mse_terms(real, generated, hole)
-                g_loss = hole_mse + self.adversarial_weight * least_squares_terms(fooled, 1.0)
+                g_loss = (hole_mse_terms(real, generated, hole)
+                          + self.adversarial_weight * least_squares_terms(fooled, 1.0))
                 g_scaled = self.generator_optimizer.scale_loss(g_loss)
             self._apply(d_tape, self.discriminator_optimizer, d_scaled,
                         self.discriminator.trainable_variables)
@@ -214,17 +344,16 @@ class InpaintingGAN(keras.Model):
         # Each value is this replica's share of a global mean: the global figure is the sum.
         for tracker, value in ((self.g_loss_tracker, g_loss), (self.d_loss_tracker, d_loss),
                                (self.fake_err_tracker, fake_err),
-                               (self.real_err_tracker, real_err),
-                               (self.hole_mse_tracker, hole_mse)):
+                               (self.real_err_tracker, real_err)):
             tracker.update_state(_global_sum(value))
+        _track_hole_mse(self.hole_mse_tracker, real, generated, hole)
         return {tracker.name: tracker.result() for tracker in self.metrics}
 
     def test_step(self, data):
         inputs, real = data[0], data[1]
         generated = self.generator({"image": inputs["image"], "mask": inputs["mask"]},
                                    training=False)
-        self.hole_mse_tracker.update_state(_global_sum(
-            hole_mse_terms(real, generated, inputs["mask"])))
+        _track_hole_mse(self.hole_mse_tracker, real, generated, inputs["mask"])
         return {"hole_mse": self.hole_mse_tracker.result()}
 
     def predict_step(self, data):
@@ -252,12 +381,18 @@ class InpaintingGAN(keras.Model):
 
 
 class _PhaseSwitch(keras.callbacks.Callback):
-    """Puts the GAN in the phase of the coming epoch (or step)."""
+    """Keeps the GAN's compiled step in the phase its counters call for."""
+
+    def on_train_begin(self, logs=None):
+        self.model.set_phase(self.model.scheduled_phase())
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self.model.schedule == "epoch":
-            self.model.set_phase(self.model.phase_at(epoch))
+        self.model.set_phase(self.model.scheduled_phase())
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self.model.schedule == "step":
-            self.model.set_phase(self.model.phase_at(int(self.model.steps_done.numpy())))
+        # Phases only move forward, so once joint the counter need not be read.
+        if self.model.schedule == "step" and self.model.phase != "joint":
+            self.model.set_phase(self.model.scheduled_phase())
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.epochs_done.assign_add(1)
