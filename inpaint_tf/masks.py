@@ -28,6 +28,8 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -226,17 +228,25 @@ def save_masks(path, masks, **metadata) -> None:
 
 
 def load_masks(path) -> np.ndarray:
-    """Loads a mask set written by `save_masks`; returns uint8 (N, H, W, 1)."""
+    """Loads a mask set written by `save_masks`; returns uint8 (N, H, W, 1).
+
+    Raises `FileNotFoundError` for a missing file and a `ValueError` naming the file
+    for an unreadable one or masks that are not binary (N, H, W[, 1]) arrays.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Mask file not found: {path}")
     try:
         with np.load(path) as data:
-            if "masks" not in data:
-                raise ValueError(f"{path} holds no `masks` array (keys: {list(data.keys())})")
-            masks = data["masks"]
-    except (OSError, ValueError) as error:
-        raise ValueError(f"Cannot read masks from {path}: {error}") from error
+            keys = list(data.keys())
+            masks = data["masks"] if "masks" in keys else None
+    # Empty, truncated or non-zip files fail in NumPy, zipfile or zlib.
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as error:
+        raise ValueError(f"Cannot read masks from {path}: empty, truncated or not an .npz "
+                         f"archive ({type(error).__name__})") from error
+    if masks is None:
+        raise ValueError(f"Cannot read masks from {path}: it holds no `masks` array "
+                         f"(keys: {keys})")
     return as_binary_masks(masks, name=str(path)).astype(np.uint8)
 
 
