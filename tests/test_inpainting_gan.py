@@ -314,3 +314,12 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
         assert single["d_loss"] > 0 or single["g_loss"] > 0
         for key, value in single.items():
             assert mirrored[key] == pytest.approx(value, rel=1e-4, abs=1e-7), key
+
+
+def test_a_callback_list_passed_twice_advances_the_epoch_clock_once_per_epoch(split):
+    gan = _gan(T_c=1, run_eagerly=True)
+    callbacks = keras.callbacks.CallbackList([keras.callbacks.History()], model=gan)
+    for _ in range(2):
+        gan.fit(_dataset(split, steps=1), epochs=1, steps_per_epoch=1, verbose=0,
+                callbacks=callbacks)
+    assert int(gan.epochs_done.numpy()) == 2 and gan.phase == "joint"

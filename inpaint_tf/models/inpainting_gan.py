@@ -114,6 +114,9 @@ class InpaintingGAN(keras.Model):
     returns a compiled GAN ready to continue. For inference export the
     generator (`gan.generator`, or `inpaint_tf.export_saved_model(gan, ...)`).
 
+    The Keras attribute `optimizer` stays None: learning-rate schedules go on
+    `generator_optimizer` and `discriminator_optimizer` themselves.
+
     Mixed precision: losses are computed in float32; when the global policy (or
     either network) is mixed_float16, `compile` wraps each optimizer in
     `keras.optimizers.LossScaleOptimizer`. Several devices: build the networks
@@ -127,8 +130,10 @@ class InpaintingGAN(keras.Model):
         adversarial_weight: weight w of the generator's adversarial term.
         T_c: length of the generator-only phase.
         T_d: length of the discriminator-only phase.
-        schedule: "epoch" or "step", the unit of `T_c` and `T_d`. Phases switch
-            only in `fit` and `train_on_batch` (between executions when
+        schedule: "epoch" or "step", the unit of `T_c` and `T_d`, counted by the
+            model's own clocks `epochs_done` / `steps_done` across `fit` calls
+            and restores (not by `fit`'s epoch numbers). Phases switch in `fit`
+            and `train_on_batch` (between executions when
             ``steps_per_execution > 1``); a custom loop calls `set_phase`.
 
     Call arguments:
@@ -277,7 +282,13 @@ class InpaintingGAN(keras.Model):
         First, so that the epoch counter is advanced before checkpointing
         callbacks save the model at the end of an epoch.
         """
-        callbacks = [_PhaseSwitch(), *(callbacks or [])]
+        switch = _PhaseSwitch()
+        if isinstance(callbacks, keras.callbacks.CallbackList):
+            switch.set_model(self)  # once, however often the same list is passed
+            callbacks.callbacks[:] = [switch, *(callback for callback in callbacks.callbacks
+                                                if not isinstance(callback, _PhaseSwitch))]
+        else:
+            callbacks = [switch, *(callbacks or [])]
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
     def train_on_batch(self, *args, **kwargs):
