@@ -8,6 +8,8 @@ policies, and a TensorFlow SavedModel that reloads with the same outputs.
 
 from __future__ import annotations
 
+import copy
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -29,7 +31,8 @@ def assert_outputs_close(first, second, atol=1e-6, rtol=1e-6):
 def check_config_round_trip(layer):
     """`from_config(get_config())` rebuilds an object with the same config."""
     config = layer.get_config()
-    clone = type(layer).from_config(config)
+    # A copy: `Functional.from_config` consumes the dict it is given.
+    clone = type(layer).from_config(copy.deepcopy(config))
     assert clone.get_config() == config
     return clone
 
@@ -92,3 +95,71 @@ def check_tf_saved_model(model, inputs, tmp_path, name="saved_model"):
     served = reloaded.serve(inputs)
     assert_outputs_close(model(inputs, training=False), served, atol=1e-5, rtol=1e-5)
     return reloaded
+
+
+class BatchLosses(keras.callbacks.Callback):
+    """Records each batch's own loss (Keras logs the running mean of the epoch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.losses = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._mean = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        mean = float(logs["loss"])
+        self.losses.append((batch + 1) * mean - batch * self._mean)
+        self._mean = mean
+
+
+def check_fit_lowers_the_loss(model, dataset, steps=30, window=5, factor=0.95):
+    """`fit` for `steps` batches: the mean of the last `window` batch losses is below
+    `factor` times that of the first `window` (batches differ by a few percent when
+    nothing is learnt). Returns the batch losses."""
+    record = BatchLosses()
+    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False,
+              callbacks=[record])
+    losses = np.array(record.losses)
+    assert len(losses) == steps and np.all(np.isfinite(losses))
+    first, last = losses[:window].mean(), losses[-window:].mean()
+    assert last < factor * first, f"loss did not fall: first {first:.4f}, last {last:.4f}"
+    return losses
+
+
+def check_callbacks_resume(build, dataset, tmp_path, steps_per_epoch=2, epochs=4):
+    """CSVLogger, ModelCheckpoint and BackupAndRestore in `fit`: a fit interrupted at the
+    end of epoch 1 resumes at epoch 2, the log holds one row per epoch, and the saved
+    checkpoint reloads. `build()` returns a compiled model."""
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("interrupted")
+
+    def fit(extra):
+        model = build()
+        epochs_seen = []
+        record = keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: epochs_seen.append(epoch))
+        callbacks = [keras.callbacks.BackupAndRestore(str(tmp_path / "backup")), record,
+                     keras.callbacks.CSVLogger(str(tmp_path / "log.csv"), append=True),
+                     keras.callbacks.ModelCheckpoint(str(tmp_path / "last.keras")), *extra]
+        model.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0,
+                  shuffle=False, callbacks=callbacks)
+        return model, epochs_seen
+
+    try:
+        fit([Interrupt()])
+    except RuntimeError as error:
+        assert "interrupted" in str(error)
+    else:
+        raise AssertionError("the interrupting callback did not stop fit")
+    model, epochs_seen = fit([])
+    assert epochs_seen == list(range(2, epochs)), epochs_seen
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == [str(e) for e in range(epochs)], rows
+    reloaded = keras.saving.load_model(tmp_path / "last.keras")
+    for saved, trained in zip(reloaded.weights, model.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(saved), np.asarray(trained))
+    return model
