@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import keras
 
 from inpaint_tf.models._common import check_divisible, model_inputs, with_fill
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
 
 
 def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
@@ -20,7 +26,14 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
     32-filter 3x3 ReLU convolutions and a 3x3 sigmoid convolution to 3 channels.
 
     The model writes `fill_value` into the holes of "image" itself, so the network
-    sees exactly the study's input (the masked image) whatever the holes held.
+    sees exactly the study's input (the masked image) whatever the holes held; in
+    the study's mode (``mask_as_input=False``) that is all the mask is used for.
+
+    Sizes: with a static height and width, a size that is not a multiple of
+    ``2 ** len(filters)`` raises a `ValueError` at build time. With None height
+    or width the check can only happen at call time, where such a size fails in
+    the first decoder concatenation (TensorFlow's shape error); pad the images
+    first (`inpaint_tf.inpaint` does).
 
     Args:
         input_shape: (height, width, 3); height and width may be None, else
@@ -41,6 +54,13 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
         >>> model.count_params()
         7760931
     """
+    if (not isinstance(filters, (list, tuple)) or not filters
+            or not all(_positive_int(f) for f in filters)):
+        raise ValueError("`filters` must be a non-empty sequence of positive integers. "
+                         f"Received: filters={filters!r}")
+    if not _positive_int(bottleneck_filters):
+        raise ValueError("`bottleneck_filters` must be a positive integer. "
+                         f"Received: bottleneck_filters={bottleneck_filters!r}")
     depth = len(filters)
     check_divisible(input_shape, 2**depth, "input_shape")
     inputs = model_inputs(input_shape)
