@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 from conftest import conv_params, inpainting_batch
 from keras_checks import (
+    check_callbacks_resume,
     check_config_round_trip,
+    check_fit_lowers_the_loss,
     check_keras_save_load,
     check_mixed_policy,
     check_symbolic_and_eager,
@@ -12,11 +14,9 @@ from keras_checks import (
 )
 
 from inpaint_tf.data import make_dataset, synthetic_split
-from inpaint_tf.models import FillHoles, build_unet_autoencoder
+from inpaint_tf.models.unet_autoencoder import build_unet_autoencoder
 
 SMALL = dict(filters=(4, 8), bottleneck_filters=16)
-
-
 
 
 def test_study_parameter_count_exactly():
@@ -36,17 +36,21 @@ def test_study_parameter_count_exactly():
 
 
 def test_layer_names_read_like_the_architecture():
-    names = [layer.name for layer in build_unet_autoencoder().layers]
+    model = build_unet_autoencoder()
+    names = [layer.name for layer in model.layers]
     for name in ("encoder_stage1_conv_a", "encoder_stage4_pool", "decoder_stage1_upconv",
                  "decoder_stage4_concat", "output_conv"):
         assert name in names
+    assert model.get_layer("decoder_stage1_conv_a").filters == 512
+    assert model.get_layer("decoder_stage4_upconv").filters == 32
+    assert model.get_layer("output_conv").dtype_policy.name == "float32"
 
 
 def test_mask_as_input_adds_a_fourth_channel():
     plain = build_unet_autoencoder(**SMALL).get_layer("encoder_stage1_conv_a")
     with_mask = build_unet_autoencoder(mask_as_input=True, **SMALL).get_layer(
         "encoder_stage1_conv_a")
-    assert plain.kernel.shape[2] == 3 and with_mask.kernel.shape[2] == 4
+    assert plain.kernel.shape == (3, 3, 3, 4) and with_mask.kernel.shape == (3, 3, 4, 4)
 
 
 @pytest.mark.parametrize("mask_as_input", [False, True])
@@ -59,31 +63,45 @@ def test_hole_content_does_not_change_the_output(rng, mask_as_input):
     assert output.dtype == np.float32 and output.min() >= 0 and output.max() <= 1
 
 
-def test_any_divisible_size_and_clear_errors(rng):
+def test_the_mask_reaches_the_network_only_with_mask_as_input(rng):
+    # With the fill value equal to the image, holes are invisible to the study's model.
+    image = np.zeros((1, 16, 16, 3), np.float32)
+    no_hole, hole = np.zeros((1, 16, 16, 1), np.float32), np.zeros((1, 16, 16, 1), np.float32)
+    hole[:, 4:8, 4:8] = 1
+    for mask_as_input, same in ((False, True), (True, False)):
+        keras.utils.set_random_seed(0)
+        model = build_unet_autoencoder((16, 16, 3), mask_as_input=mask_as_input, **SMALL)
+        a = np.asarray(model({"image": image, "mask": no_hole}))
+        b = np.asarray(model({"image": image, "mask": hole}))
+        assert np.array_equal(a, b) == same
+
+
+def test_any_divisible_size_and_clear_errors():
     model = build_unet_autoencoder((None, None, 3), **SMALL)
     out = model({"image": np.zeros((1, 8, 12, 3), np.float32),
                  "mask": np.zeros((1, 8, 12, 1), np.float32)})
     assert out.shape == (1, 8, 12, 3)
-    with pytest.raises(ValueError, match="multiples of 4"):
+    assert build_unet_autoencoder((64, 48, 3)).output.shape == (None, 64, 48, 3)
+    with pytest.raises(ValueError, match=r"multiples of 4.*input_shape=\(18, 16, 3\)"):
         build_unet_autoencoder((18, 16, 3), **SMALL)
     with pytest.raises(ValueError, match="multiples of 16"):
         build_unet_autoencoder((40, 40, 3))
     with pytest.raises(ValueError, match="must end in 3"):
         build_unet_autoencoder((16, 16, 1))
-
-
-def test_fill_holes_layer_matches_the_formula_and_round_trips():
-    layer = FillHoles(0.25)
-    image = np.full((1, 2, 2, 3), 0.8, np.float32)
-    mask = np.array([1, 0, 0, 1], np.float32).reshape(1, 2, 2, 1)
-    out = np.asarray(layer([image, mask]))
-    np.testing.assert_allclose(out[..., 0].ravel(), [0.25, 0.8, 0.8, 0.25])
-    assert check_config_round_trip(layer).fill_value == 0.25
+    with pytest.raises(ValueError, match="filters"):
+        build_unet_autoencoder(filters=())
+    with pytest.raises(ValueError, match="filters"):
+        build_unet_autoencoder(filters=(4, 0))
+    with pytest.raises(ValueError, match="bottleneck_filters"):
+        build_unet_autoencoder(bottleneck_filters=0)
 
 
 def test_keras_contracts(rng, tmp_path):
-    model = build_unet_autoencoder((16, 16, 3), **SMALL)
+    model = build_unet_autoencoder((None, None, 3), mask_as_input=True, **SMALL)
     inputs, images = inpainting_batch(rng)
+    clone = check_config_round_trip(model)
+    clone.set_weights(model.get_weights())
+    np.testing.assert_array_equal(clone(inputs), model(inputs))
     check_symbolic_and_eager(model, inputs)
     check_keras_save_load(model, inputs, tmp_path)
     check_tf_saved_model(model, inputs, tmp_path)
@@ -96,42 +114,25 @@ def test_mixed_policies_serve_float32(rng, policy):
     check_mixed_policy(lambda: build_unet_autoencoder((16, 16, 3), **SMALL), inputs, policy)
 
 
-def test_training_on_the_pipeline_lowers_the_loss(tmp_path):
+def test_training_on_the_pipeline_lowers_the_loss():
     keras.utils.set_random_seed(0)
     split = synthetic_split(64, 8, 8, size=16)
     model = build_unet_autoencoder((16, 16, 3), filters=(8, 16), bottleneck_filters=32)
-    model.compile(keras.optimizers.Adam(3e-3), loss="mae")
-    dataset = make_dataset(split.train.images, "irregular", batch_size=8, seed=0)
-    history = model.fit(dataset, epochs=6, steps_per_epoch=8, verbose=0, shuffle=False,
-                        callbacks=[keras.callbacks.CSVLogger(str(tmp_path / "log.csv"))])
-    losses = history.history["loss"]
-    assert losses[-1] < 0.85 * losses[0]
-    assert len((tmp_path / "log.csv").read_text().splitlines()) == 7
+    model.compile(keras.optimizers.Adam(1e-2), loss="mae")
+    dataset = make_dataset(split.train.images, "irregular", batch_size=8, seed=0,
+                           steps_per_epoch=30)
+    check_fit_lowers_the_loss(model, dataset, steps=30)
 
 
-def test_checkpoint_and_backup_callbacks_resume_at_the_right_epoch(tmp_path):
+def test_callbacks_log_checkpoint_and_resume_at_the_right_epoch(tmp_path):
     split = synthetic_split(32, 8, 8, size=16)
-    dataset = make_dataset(split.train.images, "center_box", batch_size=8, seed=0)
-    backup = str(tmp_path / "backup")
+    dataset = make_dataset(split.train.images, "center_box", batch_size=8, seed=0,
+                           steps_per_epoch=2)
 
-    class Stop(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:
-                raise RuntimeError("interrupted")
-
-    def fit(callbacks):
+    def build():
         keras.utils.set_random_seed(0)
         model = build_unet_autoencoder((16, 16, 3), **SMALL)
         model.compile("adam", "mae")
-        epochs_seen = []
-        record = keras.callbacks.LambdaCallback(
-            on_epoch_begin=lambda epoch, logs: epochs_seen.append(epoch))
-        model.fit(dataset, epochs=4, steps_per_epoch=2, verbose=0, shuffle=False, callbacks=[
-            keras.callbacks.BackupAndRestore(backup), record,
-            keras.callbacks.ModelCheckpoint(str(tmp_path / "best.keras")), *callbacks])
-        return epochs_seen
+        return model
 
-    with pytest.raises(RuntimeError, match="interrupted"):
-        fit([Stop()])
-    assert fit([]) == [2, 3]  # resumed after the two completed epochs
-    assert keras.saving.load_model(tmp_path / "best.keras").count_params() > 0
+    check_callbacks_resume(build, dataset, tmp_path)
