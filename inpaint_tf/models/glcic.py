@@ -55,6 +55,9 @@ def build_glcic_generator(input_shape=(32, 32, 3), fill_value: float = 0.0,
     like every model of the library (the study's output was linear and clamped
     when scored; pass ``output_activation=None`` for that).
 
+    Built inside a `tf.distribute` strategy scope, the BatchNorm layers are
+    synchronised across replicas, so that several devices train like one.
+
     Args:
         input_shape: (height, width, 3), each None or a multiple of 4. A static
             size that is not a multiple of 4 raises a `ValueError` here; with
@@ -289,7 +292,9 @@ def build_glcic_discriminator(input_shape=(32, 32, 3), region_size: int = 16,
 
     Global branch on the whole image plus mask, local branch on the patch around
     the hole (see `crop_local_regions`), their 1024-vectors concatenated, Dense 1
-    (a linear score, float32; the GAN uses least-squares losses on it).
+    (a linear score, float32; the GAN uses least-squares losses on it). As in the
+    generator, BatchNorm is synchronised across replicas when built inside a
+    `tf.distribute` strategy scope.
 
     Args:
         input_shape: fixed (height, width, 3).
