@@ -32,6 +32,7 @@ import inspect
 import io
 import json
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -500,6 +501,9 @@ def load_inference_model(run_or_model):
     if not path.is_file():
         raise FileNotFoundError(f"No model found at {run_or_model} (expected a run folder "
                                 "with model.keras, or a .keras file)")
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        # Keras reports such a file as "File not found", which it is not.
+        raise ValueError(f"Cannot read model {path}: empty, truncated or not a .keras file")
     return keras.saving.load_model(path)
 
 
