@@ -27,8 +27,16 @@ def command(name: str, help_text: str, example: str):
     return register
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as one line (the CLI's error contract)."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} "
+                                  f"(see '{self.prog} --help')\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="inpaint-tf",
         description="Deep image inpainting with Keras: train, evaluate, inpaint, export.",
         epilog="Run 'inpaint-tf COMMAND --help' for a command's options and an example.",
