@@ -1,0 +1,48 @@
+"""Trains a tiny GAN run folder with `inpaint_tf.training.train`, resuming it if it exists.
+
+Used by test_resume.py, which kills this process mid-epoch and runs it again. The
+run is the library's own `train` (run folder, checkpoints, state.json, GAN phase
+clocks, data order) with the GLCIC networks swapped for the small stand-ins of
+_tiny_gan.py so that three phases fit in seconds: epoch 1 trains the generator
+alone, epoch 2 the discriminator alone, epoch 3 both.
+
+Usage: python tests/_resume_gan_run.py RUN_FOLDER
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+from _tiny_gan import tiny_discriminator, tiny_generator  # noqa: E402
+
+from inpaint_tf import training  # noqa: E402
+from inpaint_tf.data import synthetic_split  # noqa: E402
+from inpaint_tf.experiments import config_from_dict  # noqa: E402
+from inpaint_tf.models import InpaintingGAN  # noqa: E402
+
+SIZE = 16
+CONFIG = config_from_dict({
+    "name": "tiny_gan_resume",
+    "model": {"kind": "glcic_gan"},
+    "data": {"masks": "gan_rectangle", "validation_images": 8, "test_images": 8},
+    "training": {"batch_size": 4, "epochs": 3, "steps_per_epoch": 24, "seed": 3},
+    "gan": {"T_c": 1, "T_d": 1, "region_size": 8, "generator_learning_rate": 1e-3,
+            "discriminator_learning_rate": 1e-3},
+})
+
+
+def build_tiny_gan(config, input_shape):
+    gan = InpaintingGAN(tiny_generator(None), tiny_discriminator(input_shape[0], 8),
+                        adversarial_weight=config.gan.adversarial_weight,
+                        T_c=config.gan.T_c, T_d=config.gan.T_d)
+    gan.compile(keras.optimizers.Adam(config.gan.generator_learning_rate),
+                keras.optimizers.Adam(config.gan.discriminator_learning_rate))
+    return gan
+
+
+if __name__ == "__main__":
+    training.build_model = build_tiny_gan
+    training.train(CONFIG, sys.argv[1], split=synthetic_split(32, 8, 8, size=SIZE, seed=5),
+                   deterministic=True, verbose=0)
