@@ -183,6 +183,10 @@ def check_mask_kind(kind: str) -> str:
 def generate_masks(kind: str, n: int, seed=None, height: int = 32, width: int = 32) -> np.ndarray:
     """Draws `n` masks of one of the study's kinds (see `MASK_KINDS`).
 
+    Returns uint8 (n, height, width, 1), 1 = hole, every mask with at least one hole
+    pixel and never all hole. An unknown kind, `n` or a size that is not a positive
+    integer, or a size under 8x8 raise a `ValueError`.
+
     Example:
         >>> generate_masks("center_box", 2, seed=1).shape
         (2, 32, 32, 1)
@@ -219,7 +223,12 @@ def hole_share(masks) -> float:
 
 
 def save_masks(path, masks, **metadata) -> None:
-    """Saves a mask set as `.npz` (atomically), with optional metadata (kind, seed)."""
+    """Saves a mask set as `.npz` (atomically), with optional metadata (kind, seed).
+
+    `masks` may be (N, H, W) or (N, H, W, 1), bool, integer or float, with values
+    exactly 0 or 1; they are stored as uint8 (N, H, W, 1). Other values, NaN or
+    other shapes raise a `ValueError`.
+    """
     masks = as_binary_masks(masks).astype(np.uint8)
     with _io.atomic_path(path, suffix=".npz") as temporary:
         with open(temporary, "wb") as handle:

@@ -510,7 +510,12 @@ def load_inference_model(run_or_model):
 def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None,
                  data=None, split: Split | None = None) -> dict:
     """Scores a run's model (or a `.keras` file) on the test set with a fixed mask set,
-    under both protocols; a run folder gets the row appended to its metrics.json."""
+    under both protocols; a run folder gets the row appended to its metrics.json.
+
+    `masks` is a mask kind (default the run's), `n` a positive number of test images
+    (default the config's ``data.test_images``). A missing model raises
+    `FileNotFoundError`; an unreadable one or a bad `n` a `ValueError`.
+    """
     path = Path(run_or_model)
     run = RunFolder(path) if path.is_dir() else None
     config = load_config(run.config) if run and run.config.is_file() else ExperimentConfig()
