@@ -1,0 +1,211 @@
+"""The issue's targets checked against a run's results, and the run as Markdown tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HEADER = """# Benchmarks
+
+Each full run of `make bench` (`python benchmarks/run.py`) appends a section below: the
+machine, its load while measuring, and every figure of the run. See `README.md` in this
+folder for what is measured and how.
+"""
+
+
+def _training_row(results: dict, model: str, precision: str) -> dict | None:
+    """The fastest measured batch of `model` under `precision`."""
+    rows = [r for r in results["training"] if (r["model"], r["precision"]) == (model, precision)]
+    return max(rows, key=lambda r: r["ceiling_fraction"]) if rows else None
+
+
+def _at_least(name: str, measured, target: float, shown: str, note: str) -> dict:
+    met = measured is not None and measured >= target
+    miss = "" if met or measured is None else f"short by {100 * (1 - measured / target):.0f}%"
+    return {"target": name, "measured": shown, "goal": f">= {target:g}", "met": met,
+            "miss": miss, "note": note}
+
+
+def _ceiling_target(results: dict, model: str, share: float | None) -> dict:
+    row = _training_row(results, model, "mixed")
+    name = f"{model} (mixed) share of the {results['ceiling']['mixed_dtype']} matmul ceiling"
+    if row is None:
+        return {"target": name, "measured": "not measured", "goal": "", "met": None,
+                "miss": "", "note": ""}
+    note = (f"{row['achieved_gflops']:.0f} of {row['ceiling_gflops']:.0f} GFLOP/s at batch "
+            f"{row['batch_size']} ({row['train_gflop_per_image']:.2f} GFLOP per image per step)")
+    shown = f"{row['ceiling_fraction']:.2f}"
+    if share is None:
+        return {"target": name, "measured": shown, "goal": "reported", "met": None,
+                "miss": "", "note": note}
+    return _at_least(name, row["ceiling_fraction"], share, shown, note)
+
+
+def targets(results: dict) -> list[dict]:
+    """One row per target of the issue: measured, goal, met, shortfall and a note."""
+    rows = []
+    reference = results.get("reference")
+    if reference:
+        runs = {k: v["images_per_second"] for k, v in reference["runs"].items()}
+        rows.append(_at_least(
+            "conv_autoencoder training speed-up over the study's pipeline (batch "
+            f"{reference['batch_size']})", reference["speedup"], 2.0,
+            f"{reference['speedup']:.2f}x",
+            f"reference {runs['reference']:.0f} img/s; ours float32 {runs['ours_float32']:.0f}"
+            f" ({reference['speedup_float32']:.2f}x: pipeline), mixed {runs['ours_mixed']:.0f}"
+            f" ({reference['speedup'] / reference['speedup_float32']:.2f}x more: precision)"))
+    if results.get("training"):
+        rows.append(_ceiling_target(results, "conv_autoencoder", 0.60))
+        rows.append(_ceiling_target(results, "pconv_autoencoder", None))
+        rows.append(_ceiling_target(results, "gan_joint", 0.40))
+    if results.get("pipeline"):
+        ours = [r for r in results["pipeline"] if r["pipeline"] == "make_dataset"]
+        slowest = min(ours, key=lambda r: r["samples_per_second"])
+        rows.append(_at_least(
+            "input pipeline samples/s (slowest mask kind)", slowest["samples_per_second"],
+            20_000, f"{slowest['samples_per_second']:,.0f}",
+            "; ".join(f"{r['mask_kind']} {r['samples_per_second']:,.0f}" for r in ours)))
+    if reference:
+        cached = reference["runs"]["ours_mixed_cached_batch"]["images_per_second"]
+        rows.append(_at_least(
+            "training with real masks / on one cached batch", reference["real_over_cached"],
+            0.95, f"{reference['real_over_cached']:.3f}",
+            f"{reference['runs']['ours_mixed']['images_per_second']:.0f} vs {cached:.0f} img/s"
+            " (conv_autoencoder, mixed)"))
+    inference = results.get("inference")
+    if inference:
+        rows.append(_at_least(
+            "SavedModel inference / Keras inference", inference["saved_model_over_keras"], 0.90,
+            f"{inference['saved_model_over_keras']:.2f}",
+            f"serve {inference['saved_model']['images_per_second']:.0f}, compiled call "
+            f"{inference['keras_call']['images_per_second']:.0f}, predict "
+            f"{inference['keras_predict']['images_per_second']:.0f} img/s"))
+    memory = results.get("memory")
+    if memory:
+        met = memory["peak_rss_gb"] < 3.0
+        rows.append({
+            "target": "peak memory, training on the 40,000-image split",
+            "measured": f"{memory['peak_rss_gb']:.2f} GB", "goal": "< 3 GB", "met": met,
+            "miss": "" if met else f"over by {100 * (memory['peak_rss_gb'] / 3 - 1):.0f}%",
+            "note": f"{memory['rss_before_training_bytes'] / 1e9:.2f} GB before training "
+                    f"(Python, TensorFlow, {sum(memory['images']):,} images)"})
+    accuracy = results.get("accuracy")
+    if accuracy:
+        f32, mixed = accuracy["float32"], accuracy["mixed"]
+        met = accuracy["mixed_within_float32_spread"]
+        gap = max(f32["min"] - mixed["mean"], mixed["mean"] - f32["max"], 0.0)
+        rows.append({
+            "target": "mixed-precision hole MAE within float32's seed spread",
+            "measured": f"{mixed['mean']:.4f}", "goal": f"{f32['min']:.4f}..{f32['max']:.4f}",
+            "met": met, "miss": "" if met else f"outside by {gap:.4f}",
+            "note": f"float32 {f32['mean']:.4f} ± {f32['std']:.4f}, mixed {mixed['mean']:.4f}"
+                    f" ± {mixed['std']:.4f} ({len(accuracy['seeds'])} seeds, "
+                    f"{accuracy['steps']} steps, {accuracy['data']})"})
+    return rows
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _yes_no(value) -> str:
+    return "—" if value is None else ("yes" if value else "no")
+
+
+def _targets_md(results: dict) -> str:
+    return table(["target", "measured", "goal", "met", "miss", "from the measurements"],
+                 [[t["target"], t["measured"], t["goal"], _yes_no(t["met"]), t["miss"],
+                   t["note"]] for t in results["targets"]])
+
+
+def _training_md(results: dict) -> str:
+    return table(
+        ["model", "batch", "precision", "XLA", "images/s", "fwd GFLOP/img",
+         "train GFLOP/img", "GFLOP/s", "of ceiling"],
+        [[r["model"], r["batch_size"], r["policy"], _yes_no(r["jit_compile"]),
+          f"{r['images_per_second']:.1f}", f"{r['forward_gflop_per_image']:.3f}",
+          f"{r['train_gflop_per_image']:.3f}", f"{r['achieved_gflops']:.1f}",
+          f"{100 * r['ceiling_fraction']:.0f}%"] for r in results["training"]])
+
+
+def _reference_md(reference: dict) -> str:
+    base = reference["runs"]["reference"]["images_per_second"]
+    return table([f"run ({reference['model']}, batch {reference['batch_size']})", "images/s",
+                  "vs reference"],
+                 [[name, f"{run['images_per_second']:.1f}",
+                   f"{run['images_per_second'] / base:.2f}x"]
+                  for name, run in reference["runs"].items()])
+
+
+def _pipeline_md(rows: list[dict]) -> str:
+    return table(["pipeline", "mask kind", "batch", "samples/s"],
+                 [[r["pipeline"], r["mask_kind"], r["batch_size"],
+                   f"{r['samples_per_second']:,.0f}"] for r in rows])
+
+
+def _inference_md(inference: dict) -> str:
+    names = ("keras_call", "keras_predict", "saved_model")
+    return table([f"path ({inference['model']}, {inference['precision']})",
+                  f"images/s (batch {inference['batch_size']})", "batch-1 latency (ms)"],
+                 [[name, f"{inference[name]['images_per_second']:.1f}",
+                   f"{inference[name]['latency_ms_batch1']:.2f}"] for name in names])
+
+
+def _xla_md(rows: list[dict]) -> str:
+    return table(["model", "batch", "precision", "images/s without XLA", "with XLA",
+                  "XLA wins"],
+                 [[r["model"], r["batch_size"], r["precision"], f"{r['without_xla']:.1f}",
+                   f"{r['with_xla']:.1f} ({r['xla_speedup']:.2f}x)", _yes_no(r["xla_wins"])]
+                  for r in rows])
+
+
+def _accuracy_md(accuracy: dict) -> str:
+    rows = [[precision, *(f"{v:.5f}" for v in accuracy[precision]["values"]),
+             f"{accuracy[precision]['mean']:.5f}", f"{accuracy[precision]['std']:.5f}"]
+            for precision in ("float32", "mixed")]
+    return table(["precision", *(f"seed {s}" for s in accuracy["seeds"]), "mean", "std"],
+                 rows)
+
+
+def markdown(results: dict) -> str:
+    """The run as a dated Markdown section."""
+    machine, ceiling = results["machine"], results["ceiling"]
+    load = results["load_average"]
+    parts = [
+        f"## {results['date']} — {machine['device']}{' (quick mode)' if results['quick'] else ''}",
+        f"`{results['command']}`: {results['wall_seconds'] / 60:.1f} minutes. TensorFlow "
+        f"{machine['tensorflow']}, Keras {machine['keras']}, Python {machine['python']}. "
+        f"Load average (1 min) {load['start'][0]:.2f} at the start, {load['end'][0]:.2f} at "
+        f"the end, on {machine['cores']} cores{load['note']}.",
+        "### Targets", _targets_md(results),
+        "### Matmul ceiling",
+        table(["dtype", f"GFLOP/s ({ceiling['size']}x{ceiling['size']} matmul)"],
+              [[ceiling["float32_dtype"], f"{ceiling['float32']:.1f}"],
+               [ceiling["mixed_dtype"], f"{ceiling['mixed']:.1f}"]]),
+    ]
+    sections = (
+        ("training", "### Training throughput (fit on make_dataset; FLOPs from the graph "
+                     "by TensorFlow's profiler)", _training_md),
+        ("reference", "### The study's pipeline against ours (windows taken in turn)",
+         lambda r: _reference_md(r["reference"])),
+        ("pipeline", "### Input pipeline (no model)", lambda r: _pipeline_md(r["pipeline"])),
+        ("inference", "### Inference", lambda r: _inference_md(r["inference"])),
+        ("xla", "### XLA (`jit_compile`)", lambda r: _xla_md(r["xla"])),
+        ("accuracy", "### Mixed precision and accuracy (hole MAE)",
+         lambda r: _accuracy_md(r["accuracy"])),
+    )
+    for key, title, render in sections:
+        if results.get(key):
+            parts += [title, render(results)]
+    return "\n\n".join(parts) + "\n"
+
+
+def append_section(path, section: str) -> None:
+    """Appends `section` to the Markdown file at `path`, creating it with a header."""
+    path = Path(path)
+    text = path.read_text() if path.is_file() else HEADER
+    path.write_text(text.rstrip("\n") + "\n\n" + section)

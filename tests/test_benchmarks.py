@@ -1,0 +1,206 @@
+"""The benchmark suite: it runs end to end in quick mode and writes what it promises; its
+FLOP counts, reference pipeline, memory probe and target checks are right. No timings
+are asserted."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import _report  # noqa: E402
+import _timing  # noqa: E402
+from _compute import graph_flops  # noqa: E402
+from _memory import peak_rss_bytes  # noqa: E402
+from study_pipeline import StudySequence, study_mask  # noqa: E402
+
+MASK_KINDS = ("center_box", "random_box", "irregular", "gan_rectangle")
+MODELS = ("conv_autoencoder", "pconv_autoencoder", "gan_joint")
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bench")
+    markdown = folder / "BENCHMARKS.md"
+    markdown.write_text("# Benchmarks\n\nAn earlier section.\n")
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--json",
+         str(folder / "results.json"), "--markdown", str(markdown)],
+        capture_output=True, text=True, env={**os.environ, "INPAINT_TF_DATA": ""},
+        timeout=900, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads((folder / "results.json").read_text()), markdown.read_text()
+
+
+@pytest.mark.slow
+def test_quick_run_writes_every_section(quick_run):
+    results, _ = quick_run
+    assert results["quick"] is True
+    assert {"device", "cpu_model", "cores", "tensorflow"} <= set(results["machine"])
+    assert len(results["load_average"]["start"]) == 3
+    assert results["ceiling"]["float32"] > 0 and results["ceiling"]["mixed"] > 0
+
+    assert {row["model"] for row in results["training"]} == set(MODELS)
+    for row in results["training"]:
+        assert row["images_per_second"] > 0
+        assert row["policy"] in ("mixed_bfloat16", "mixed_float16")
+        # A training step computes the forward pass and two gradients of every conv.
+        assert 2.5 < row["train_gflop_per_image"] / row["forward_gflop_per_image"] < 12
+        assert row["achieved_gflops"] == pytest.approx(
+            row["images_per_second"] * row["train_gflop_per_image"])
+        assert row["ceiling_fraction"] == pytest.approx(
+            row["achieved_gflops"] / results["ceiling"]["mixed"])
+
+    runs = results["reference"]["runs"]
+    assert set(runs) == {"reference", "ours_float32", "ours_mixed", "ours_mixed_cached_batch"}
+    assert results["reference"]["speedup"] == pytest.approx(
+        runs["ours_mixed"]["images_per_second"] / runs["reference"]["images_per_second"])
+
+    kinds = {row["mask_kind"] for row in results["pipeline"] if row["pipeline"] == "make_dataset"}
+    assert kinds == set(MASK_KINDS)
+    for path in ("keras_call", "keras_predict", "saved_model"):
+        assert results["inference"][path]["latency_ms_batch1"] > 0
+    assert results["memory"]["peak_rss_bytes"] >= results["memory"]["rss_before_training_bytes"]
+    assert results["xla"][0]["model"] == "conv_autoencoder"
+    assert results["accuracy"]["float32"]["values"][0] > 0
+
+
+@pytest.mark.slow
+def test_quick_run_lists_every_target_and_appends_markdown(quick_run):
+    results, markdown = quick_run
+    assert len(results["targets"]) == 9
+    assert all(row["met"] in (True, False, None) for row in results["targets"])
+    assert markdown.startswith("# Benchmarks\n\nAn earlier section.\n\n## ")
+    for title in ("### Targets", "### Training throughput", "### Inference", "### XLA"):
+        assert title in markdown
+
+
+# --------------------------------------------------------------------------- FLOPs
+
+
+def test_graph_flops_counts_two_per_multiply_add():
+    import tensorflow as tf
+
+    kernel = tf.constant(np.ones((3, 3, 4, 5), np.float32))
+    weights = tf.constant(np.ones((6, 7), np.float32))
+    conv = tf.function(lambda x: tf.nn.conv2d(x, kernel, 1, "SAME")).get_concrete_function(
+        tf.TensorSpec((2, 8, 8, 4)))
+    dense = tf.function(lambda x: x @ weights).get_concrete_function(tf.TensorSpec((3, 6)))
+    assert graph_flops(conv) == 2 * (2 * 8 * 8 * 5) * (3 * 3 * 4)
+    assert graph_flops(dense) == 2 * 3 * 7 * 6
+
+
+# --------------------------------------------------------------------------- reference
+
+
+def test_study_random_box_is_a_filled_square_inside_the_image():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        mask = study_mask(rng, "random_box")
+        rows, cols = np.nonzero(mask)
+        side = rows.max() - rows.min() + 1
+        assert 6 <= side <= 12 and cols.max() - cols.min() + 1 == side
+        assert mask.sum() == side * side
+
+
+def test_study_sequence_zeroes_exactly_the_holes(tiny_images):
+    sequence = StudySequence(tiny_images, batch_size=4, seed=3)
+    order = sequence.order.copy()
+    inputs, targets = sequence[1]
+    hole = inputs["mask"][..., 0] == 1
+    assert inputs["image"].shape == (4, 32, 32, 3) and inputs["mask"].shape == (4, 32, 32, 1)
+    assert hole.any() and set(np.unique(inputs["mask"])) <= {0.0, 1.0}
+    np.testing.assert_array_equal(inputs["image"][hole], 0.0)
+    np.testing.assert_array_equal(inputs["image"][~hole], targets[~hole])
+    np.testing.assert_allclose(targets * 255, tiny_images[order[4:8]], atol=1e-4)
+
+
+def test_study_sequence_rejects_unknown_mask_kind(tiny_images):
+    with pytest.raises(ValueError, match="mask_kind='stripes'"):
+        StudySequence(tiny_images, 4, "stripes")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def test_window_steps_last_about_the_window():
+    assert _timing.window_steps(0.25, 2.0) == 8
+    assert _timing.window_steps(5.0, 2.0) == 1  # never less than one step
+    assert len(_timing.time_calls(lambda: None, warmup=2, repeats=3)) == 3
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_peak_rss_of_a_child_is_its_own_not_its_parents():
+    ballast = np.ones(400_000_000, np.uint8)  # the parent is now at least 400 MB
+    code = f"import sys; sys.path.insert(0, {str(BENCHMARKS)!r}); " \
+           "from _memory import peak_rss_bytes; print(peak_rss_bytes())"
+    child = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True).stdout)
+    assert child < 200_000_000 < peak_rss_bytes()
+    del ballast
+
+
+def _results(speedup=1.5, fraction=0.7, pipeline=25_000.0, real_over_cached=0.9,
+             serve=0.95, peak_gb=2.0, mixed=(0.10, 0.11, 0.12)):
+    runs = {name: {"images_per_second": 100.0} for name in
+            ("reference", "ours_float32", "ours_mixed", "ours_mixed_cached_batch")}
+    row = {"model": "conv_autoencoder", "precision": "mixed", "batch_size": 32,
+           "ceiling_fraction": fraction, "achieved_gflops": 70.0, "ceiling_gflops": 100.0,
+           "train_gflop_per_image": 1.0}
+    return {
+        "ceiling": {"mixed_dtype": "bfloat16"},
+        "reference": {"batch_size": 32, "runs": runs, "speedup": speedup,
+                      "speedup_float32": 1.0, "real_over_cached": real_over_cached},
+        "training": [row, {**row, "model": "gan_joint", "ceiling_fraction": 0.3}],
+        "pipeline": [{"pipeline": "make_dataset", "mask_kind": "irregular",
+                      "samples_per_second": pipeline}],
+        "inference": {"saved_model_over_keras": serve,
+                      **{k: {"images_per_second": 1.0} for k in
+                         ("saved_model", "keras_call", "keras_predict")}},
+        "memory": {"peak_rss_gb": peak_gb, "rss_before_training_bytes": 5e8,
+                   "images": [40_000, 10_000, 10_000]},
+        "accuracy": {"float32": {"min": 0.10, "max": 0.12, "mean": 0.11, "std": 0.01},
+                     "mixed": {"min": min(mixed), "max": max(mixed), "mean": sum(mixed) / 3,
+                               "std": 0.01},
+                     "mixed_within_float32_spread": 0.10 <= sum(mixed) / 3 <= 0.12,
+                     "seeds": [0, 1, 2], "steps": 150, "data": "synthetic"},
+    }
+
+
+def test_targets_say_met_and_by_how_much_they_are_missed():
+    rows = _report.targets(_results())
+    by_measure = {row["measured"]: row for row in rows}
+    assert by_measure["1.50x"]["met"] is False and by_measure["1.50x"]["miss"] == "short by 25%"
+    assert by_measure["0.70"]["met"] is True and by_measure["0.70"]["miss"] == ""
+    assert by_measure["0.30"]["met"] is False and by_measure["0.30"]["miss"] == "short by 25%"
+    assert by_measure["25,000"]["met"] is True
+    assert by_measure["0.900"]["miss"] == "short by 5%"
+    assert by_measure["2.00 GB"]["met"] is True
+    assert by_measure["0.1100"]["met"] is True
+    # A partial-conv row is absent from these results: its target says so, met unknown.
+    assert by_measure["not measured"]["met"] is None
+
+
+def test_targets_report_memory_over_and_accuracy_outside():
+    rows = _report.targets(_results(peak_gb=3.3, mixed=(0.13, 0.14, 0.15)))
+    memory = next(r for r in rows if r["target"].startswith("peak memory"))
+    accuracy = next(r for r in rows if r["target"].startswith("mixed-precision"))
+    assert memory["met"] is False and memory["miss"] == "over by 10%"
+    assert accuracy["met"] is False and accuracy["miss"] == "outside by 0.0200"
+
+
+def test_append_section_creates_the_file_with_its_header(tmp_path):
+    path = tmp_path / "BENCHMARKS.md"
+    _report.append_section(path, "## first\n")
+    _report.append_section(path, "## second\n")
+    text = path.read_text()
+    assert text.startswith("# Benchmarks") and text.index("## first") < text.index("## second")
