@@ -112,10 +112,27 @@ def _metrics(run: Path) -> dict:
     return {k: v for k, v in metrics.items() if k not in TIMING_KEYS}
 
 
-def _assert_resumed_like_uninterrupted(resumed: Path, reference: Path) -> None:
+def _split_training_losses(rows: list[dict], losses: tuple[str, ...]):
+    exact = [{k: v for k, v in row.items() if k not in losses} for row in rows]
+    approximate = np.array([[float(row[k]) for k in losses] for row in rows])
+    return exact, approximate
+
+
+def _assert_resumed_like_uninterrupted(resumed: Path, reference: Path,
+                                       training_losses: tuple[str, ...] = ()) -> None:
+    """Bit-exact, except the epoch means of `training_losses` within 1e-6 relative.
+
+    Those are sums of per-step scalars that a freshly traced graph may round in another
+    order (seen once: the GAN's d_loss = fake_err + real_err one ulp apart on a CI
+    machine, with every weight, validation and test figure identical).
+    """
     rows = _log_rows(resumed)
     assert [int(row["epoch"]) for row in rows] == list(range(1, EPOCHS + 1))
-    assert rows == _log_rows(reference)  # the CSV holds each float's repr: bit-exact
+    exact, approximate = _split_training_losses(rows, training_losses)
+    exact_reference, approximate_reference = _split_training_losses(
+        _log_rows(reference), training_losses)
+    assert exact == exact_reference  # the CSV holds each float's repr: bit-exact
+    np.testing.assert_allclose(approximate, approximate_reference, rtol=1e-6, atol=0)
     assert _metrics(resumed) == _metrics(reference)
     state = json.loads((resumed / "state.json").read_text())
     assert state["epochs_done"] == EPOCHS
@@ -163,7 +180,8 @@ def test_gan_killed_mid_epoch_resumes_its_phase_and_the_uninterrupted_result(tmp
         return [sys.executable, str(TESTS / "_resume_gan_run.py"), str(run)]
 
     resumed, reference = _kill_and_resume(command_for, tmp_path)
-    _assert_resumed_like_uninterrupted(resumed, reference)
+    _assert_resumed_like_uninterrupted(resumed, reference, training_losses=(
+        "d_loss", "g_loss", "fake_err", "real_err"))
     rows = _log_rows(resumed)
     # The phases of T_c = T_d = 1: generator alone, discriminator alone, then both.
     assert float(rows[0]["d_loss"]) == 0 and float(rows[1]["d_loss"]) > 0
