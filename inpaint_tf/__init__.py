@@ -49,6 +49,7 @@ _EXPORTS = {
     "inpaint": "inpaint_tf.inference",
     "size_multiple": "inpaint_tf.inference",
     "PartialConv2D": "inpaint_tf.layers",
+    "DilatedConv2D": "inpaint_tf.layers",
     "MaskedL1": "inpaint_tf.losses",
     "MaskedL2": "inpaint_tf.losses",
     "PConvLoss": "inpaint_tf.losses",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from inpaint_tf.layers.dilated_conv2d import DilatedConv2D
 from inpaint_tf.models._common import check_divisible, model_inputs, with_fill
 
 LEAKY_SLOPE = 0.1
@@ -90,8 +91,11 @@ def build_glcic_generator(input_shape=(32, 32, 3), fill_value: float = 0.0,
     for index, (kind, filters, kernel, strides, dilation) in enumerate(GENERATOR_LAYERS, 1):
         layer_name = f"generator_layer{index}_{'dilated' if dilation > 1 else kind}"
         if kind == "conv":
-            x = keras.layers.Conv2D(filters, kernel, strides=strides, dilation_rate=dilation,
-                                    padding="same", name=layer_name)(x)
+            # DilatedConv2D = Conv2D without the taps that only read padding (at 32x32,
+            # rates 8 and 16 see nothing but the centre on the 8x8 map).
+            conv = DilatedConv2D if dilation > 1 else keras.layers.Conv2D
+            x = conv(filters, kernel, strides=strides, dilation_rate=dilation,
+                     padding="same", name=layer_name)(x)
         else:
             x = keras.layers.Conv2DTranspose(filters, kernel, strides=strides, padding="same",
                                              name=layer_name)(x)
