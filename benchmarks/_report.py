@@ -141,6 +141,17 @@ def _reference_md(reference: dict) -> str:
                   for name, run in reference["runs"].items()])
 
 
+def _layers_md(rows: list[dict]) -> str:
+    total = {key: sum(r[key] for r in rows) for key in ("float32_ms", "mixed_ms")}
+    return table(["layer", "kind", "input", "float32 ms", "mixed ms", "mixed speed-up"],
+                 [[r["layer"], r["kind"], " + ".join("x".join(map(str, shape))
+                                                     for shape in r["input_shapes"]),
+                   f"{r['float32_ms']:.2f}", f"{r['mixed_ms']:.2f}",
+                   f"{r['mixed_speedup']:.2f}x"] for r in rows]
+                 + [["all", "", "", f"{total['float32_ms']:.1f}", f"{total['mixed_ms']:.1f}",
+                     f"{total['float32_ms'] / total['mixed_ms']:.2f}x"]])
+
+
 def _pipeline_md(rows: list[dict]) -> str:
     return table(["pipeline", "mask kind", "batch", "samples/s"],
                  [[r["pipeline"], r["mask_kind"], r["batch_size"],
@@ -192,6 +203,9 @@ def markdown(results: dict) -> str:
                      "by TensorFlow's profiler)", _training_md),
         ("reference", "### The study's pipeline against ours (windows taken in turn)",
          lambda r: _reference_md(r["reference"])),
+        ("layers", "### Conv autoencoder layer by layer (forward + backward, batch "
+                   "of the reference comparison, each layer alone)",
+         lambda r: _layers_md(r["layers"])),
         ("pipeline", "### Input pipeline (no model)", lambda r: _pipeline_md(r["pipeline"])),
         ("inference", "### Inference", lambda r: _inference_md(r["inference"])),
         ("xla", "### XLA (`jit_compile`)", lambda r: _xla_md(r["xla"])),

@@ -2,7 +2,8 @@
 
 Measures, in one run on one machine: the matmul ceiling; training throughput, FLOPs and
 share of the ceiling of each model at two batch sizes, float32 and mixed; the study's
-input pipeline against ours; input pipeline samples/s; Keras against SavedModel
+input pipeline against ours; the conv autoencoder's layers at both precisions; input
+pipeline samples/s; Keras against SavedModel
 inference; peak memory of a training run on the full split; XLA on and off; and whether
 mixed precision costs accuracy. Prints Markdown tables, writes the results as JSON
 (``benchmarks/results/<date>.json``) and, for a full run, appends a dated section to
@@ -30,7 +31,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-SECTIONS = ("training", "reference", "pipeline", "inference", "memory", "xla", "accuracy")
+SECTIONS = ("training", "reference", "layers", "pipeline", "inference", "memory", "xla",
+            "accuracy")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +47,8 @@ class Settings:
     windows: int = 3  # timed windows per measurement; figures are their median
     matmul_size: int = 2048
     matmul_repeats: int = 10
-    reference_batch: int = 32
+    reference_batch: int = 32  # also the batch of the per-layer times
+    layer_repeats: int = 10
     pipeline_batch: int = 32
     pipeline_batches: int = 150
     inference_images: int = 1024
@@ -71,7 +74,7 @@ class Settings:
 QUICK = Settings(
     batches={"conv_autoencoder": (2,), "pconv_autoencoder": (2,), "gan_joint": (2,)},
     precisions=("mixed",), images=64, window_seconds=0.0, windows=2, matmul_size=256,
-    matmul_repeats=3, reference_batch=2, pipeline_batch=8, pipeline_batches=4,
+    matmul_repeats=3, reference_batch=2, layer_repeats=2, pipeline_batch=8, pipeline_batches=4,
     inference_images=16, inference_batch=8, inference_repeats=2, latency_calls=3,
     memory_counts=(256, 32, 32), memory_steps=2, memory_scored_images=16,
     xla_models=("conv_autoencoder",), xla_batches={"conv_autoencoder": 2},
@@ -112,6 +115,7 @@ def measure_all(settings: Settings, skip: set[str]) -> dict:
     import _models
     from _accuracy import accuracy_check
     from _inference import inference_table
+    from _layers import layer_table
     from _memory import peak_memory
     from _pipeline import pipeline_table
     from _training import reference_comparison, training_table, xla_table
@@ -126,6 +130,8 @@ def measure_all(settings: Settings, skip: set[str]) -> dict:
          lambda: training_table(images, settings, ceilings)),
         ("reference", "The study's pipeline against ours",
          lambda: reference_comparison(images, settings)),
+        ("layers", "Per-layer forward and backward, conv autoencoder",
+         lambda: layer_table(settings, results["ceiling"]["mixed_dtype"])),
         ("pipeline", "Input pipeline", lambda: pipeline_table(images, settings)),
         ("inference", "Inference", lambda: inference_table(images, settings)),
         ("memory", "Peak memory (subprocess)", lambda: peak_memory(settings)),

@@ -65,6 +65,12 @@ def test_quick_run_writes_every_section(quick_run):
     assert results["reference"]["speedup"] == pytest.approx(
         runs["ours_mixed"]["images_per_second"] / runs["reference"]["images_per_second"])
 
+    layers = results["layers"]
+    assert [row["kind"] for row in layers].count("Conv2DTranspose") == 4
+    for row in layers:
+        assert row["float32_ms"] > 0 and row["mixed_ms"] > 0
+        assert row["mixed_speedup"] == pytest.approx(row["float32_ms"] / row["mixed_ms"])
+
     kinds = {row["mask_kind"] for row in results["pipeline"] if row["pipeline"] == "make_dataset"}
     assert kinds == set(MASK_KINDS)
     for path in ("keras_call", "keras_predict", "saved_model"):
@@ -80,7 +86,8 @@ def test_quick_run_lists_every_target_and_appends_markdown(quick_run):
     assert len(results["targets"]) == 9
     assert all(row["met"] in (True, False, None) for row in results["targets"])
     assert markdown.startswith("# Benchmarks\n\nAn earlier section.\n\n## ")
-    for title in ("### Targets", "### Training throughput", "### Inference", "### XLA"):
+    for title in ("### Targets", "### Training throughput", "### Conv autoencoder layer by",
+                  "### Inference", "### XLA"):
         assert title in markdown
 
 
