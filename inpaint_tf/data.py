@@ -88,7 +88,7 @@ def load_cifar10(source=None, validation_size: int = VALIDATION_SIZE,
     Example:
         >>> (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_cifar10()  # doctest: +SKIP
     """
-    source = source if source is not None else os.environ.get("INPAINT_TF_DATA") or None
+    source = _local_source(source)
     if source is None:
         x_train, y_train, x_test, y_test = _download_cifar10()
         permute = False
@@ -107,6 +107,22 @@ def load_cifar10(source=None, validation_size: int = VALIDATION_SIZE,
         validation=Subset(x_train[:validation_size], y_train[:validation_size]),
         test=Subset(x_test, y_test),
     )
+
+
+def _local_source(source):
+    """The local copy to read: `source`, else ``$INPAINT_TF_DATA``, else None (download)."""
+    return source if source is not None else os.environ.get("INPAINT_TF_DATA") or None
+
+
+def cifar10_source_label(source=None) -> str:
+    """Where `load_cifar10(source)` reads from, for run records: a path or the download.
+
+    Example:
+        >>> cifar10_source_label("/data/cifar10.npz")
+        '/data/cifar10.npz'
+    """
+    local = _local_source(source)
+    return str(Path(local).expanduser()) if local is not None else "keras.datasets.cifar10"
 
 
 def _download_cifar10():

@@ -40,7 +40,8 @@ import numpy as np
 from inpaint_tf import _io
 from inpaint_tf._system import describe_device, has_gpu
 from inpaint_tf._validation import check_positive_int
-from inpaint_tf.data import Split, full_pass_steps, load_cifar10, make_dataset
+from inpaint_tf.data import (Split, cifar10_source_label, full_pass_steps, load_cifar10,
+                             make_dataset)
 from inpaint_tf.evaluation import as_predict_fn, evaluate
 from inpaint_tf.experiments import ExperimentConfig, load_config, save_config, with_overrides
 from inpaint_tf.masks import EVAL_SEED, eval_masks
@@ -373,8 +374,8 @@ def train(config, out_dir, *, epochs: int | None = None, steps_per_epoch: int | 
     import tensorflow as tf
 
     config = _resolve(config, epochs, steps_per_epoch, data, seed)
-    data_label = "images passed to train()" if split is not None else (
-        config.data.source or "keras.datasets.cifar10")
+    data_label = ("images passed to train()" if split is not None
+                  else cifar10_source_label(config.data.source or None))
     run = RunFolder(out_dir)
     if run.config.is_file():
         _check_same_experiment(load_config(run.config), config, run.path)

@@ -94,6 +94,7 @@ def test_train_writes_a_complete_run_and_a_rerun_resumes_it(ws):
                      "samples.png", "metrics.json", "model.keras", "saved_model"}
     metrics = json.loads((ws.run / "metrics.json").read_text())
     assert metrics["epochs"] == 1 and metrics["test"]["n"] == 8
+    assert metrics["data_source"] == str(ws.data)
     assert _scores(printed)["hole_mae"] == pytest.approx(metrics["test"]["hole_mae"], rel=1e-3)
     state = (ws.run / "state.json").read_text()
     code, printed = _call(["train", ws.config, "--data", ws.data, "--out", ws.run])

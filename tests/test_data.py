@@ -91,6 +91,14 @@ def test_environment_variable_names_the_source(tmp_path, cifar_arrays, monkeypat
     assert len(D.load_cifar10(validation_size=N_VAL).test.images) == N_TEST
 
 
+def test_source_label_names_the_copy_actually_read(tmp_path, monkeypatch):
+    monkeypatch.delenv("INPAINT_TF_DATA", raising=False)
+    assert D.cifar10_source_label() == "keras.datasets.cifar10"
+    monkeypatch.setenv("INPAINT_TF_DATA", str(tmp_path / "env.npz"))
+    assert D.cifar10_source_label() == str(tmp_path / "env.npz")
+    assert D.cifar10_source_label(tmp_path / "arg.npz") == str(tmp_path / "arg.npz")
+
+
 def test_failed_download_says_how_to_point_at_a_copy(monkeypatch):
     import keras
 
