@@ -40,8 +40,7 @@ import numpy as np
 from inpaint_tf import _io
 from inpaint_tf._system import describe_device, has_gpu
 from inpaint_tf._validation import check_positive_int
-from inpaint_tf.data import (Split, cifar10_source_label, full_pass_steps, load_cifar10,
-                             make_dataset)
+from inpaint_tf.data import Split, cifar10_source_label, full_pass_steps, load_cifar10, make_dataset
 from inpaint_tf.evaluation import as_predict_fn, evaluate
 from inpaint_tf.experiments import ExperimentConfig, load_config, save_config, with_overrides
 from inpaint_tf.masks import EVAL_SEED, eval_masks
