@@ -26,7 +26,7 @@ import pandas as pd
 
 from inpaint_tf import _io
 from inpaint_tf.evaluation import format_markdown
-from inpaint_tf.experiments import STUDY_RESULTS
+from inpaint_tf.experiments import STUDY_RESULTS, load_config
 
 
 def read_run(path) -> dict:
@@ -37,14 +37,22 @@ def read_run(path) -> dict:
     metrics = json.loads(metrics_file.read_text())
     if "test" not in metrics:
         raise ValueError(f"{metrics_file} has no test evaluation")
-    return {"run": Path(path).name, **metrics}
+    config_file = Path(path) / "config.toml"
+    is_gan = config_file.is_file() and load_config(config_file).is_gan
+    return {"run": Path(path).name, "is_gan": is_gan, **metrics}
+
+
+_STUDY_COLUMNS = ("study MSE", "study MAE", "study Dice", "study epochs", "beats study")
 
 
 def _study_row(run: dict) -> dict:
     """Ours beside the study's, each under the protocol the study used for the row."""
     test = run["test"]
     study = STUDY_RESULTS.get(run.get("study_experiment", 0))
-    protocol = study["protocol"] if study else "study"
+    # Rows of our own follow the study's choice for their model family: the GAN is
+    # trained on the hole only, so it is scored clamped over the hole.
+    protocol = (study["protocol"] if study
+                else "hole" if run.get("is_gan") else "study")
     ours = ({"mse": test["study_mse"], "mae": test["study_mae"], "dice": test["study_dice"],
              "ceiling": test["dice_ceiling"]} if protocol == "study" else
             {"mse": test["hole_mse"], "mae": test["hole_mae"], "dice": test["hole_dice"],
@@ -61,6 +69,8 @@ def _study_row(run: dict) -> dict:
                     "study Dice": study["dice"], "study epochs": study["epochs"],
                     "beats study": "yes" if (ours["mse"] < study["mse"]
                                              and ours["mae"] < study["mae"]) else "no"})
+    else:
+        row.update(dict.fromkeys(_STUDY_COLUMNS, "-"))
     return row
 
 
@@ -108,7 +118,8 @@ def build_report(run_dirs, out, *, data=None, command: str = "", baselines: bool
             row["beats NS"] = "yes" if test["hole_psnr"] > ns_psnr else "no"
         hole_rows.append(row)
     for (masks, _), scores in reference.items():
-        hole_rows += [_hole_row(name, masks, row) for name, row in scores.items()]
+        hole_rows += [{**_hole_row(name, masks, row), "beats NS": "-"}
+                      for name, row in scores.items()]
     hole_table = pd.DataFrame(hole_rows)
 
     details = pd.DataFrame([{

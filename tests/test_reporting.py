@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from inpaint_tf import reporting
-from inpaint_tf.experiments import STUDY_RESULTS
+from inpaint_tf.experiments import STUDY_RESULTS, load_config, save_config
 
 
 def _row(**values):
@@ -47,6 +47,24 @@ def test_each_row_is_scored_under_the_protocol_the_study_used(tmp_path):
     assert "inpaint-tf report ..." in text
 
 
+def test_own_configs_have_no_study_figures_and_gans_are_scored_on_the_hole(tmp_path):
+    own_gan = _run_folder(tmp_path, "own_gan", 0, _row(masks="irregular", hole_mse=0.0123,
+                                                       study_mse=0.0456))
+    save_config(load_config("own_gan_irregular_phased"), own_gan / "config.toml")
+    own_conv = _run_folder(tmp_path, "own_conv", 0, _row(masks="irregular", study_mse=0.0789))
+    save_config(load_config("own_conv_autoencoder_mask_input_irregular"),
+                own_conv / "config.toml")
+    text = reporting.build_report([own_gan, own_conv], tmp_path / "R.md", baselines=False)
+    study_table = text.split("## Hole-only")[0]
+    gan_line = next(line for line in study_table.splitlines() if line.startswith("| own_gan"))
+    conv_line = next(line for line in study_table.splitlines()
+                     if line.startswith("| own_conv"))
+    assert "clamped, hole only" in gan_line and "0.0123" in gan_line
+    assert "raw, whole image" in conv_line and "0.0789" in conv_line
+    assert "nan" not in text
+    assert conv_line.rstrip(" |").endswith("| - | - | - | - | -")
+
+
 def test_baselines_share_the_runs_masks(tmp_path, tiny_images):
     data = tmp_path / "cifar.npz"
     x_train = np.resize(tiny_images, (10_016, 32, 32, 3))  # more than the validation split
@@ -57,6 +75,7 @@ def test_baselines_share_the_runs_masks(tmp_path, tiny_images):
     hole_table = text.split("## Hole-only")[1].split("## Runs")[0]
     assert "navier_stokes" in hole_table and "telea" in hole_table
     assert "| exp1 | center_box" in hole_table and "| yes |" in hole_table
+    assert "nan" not in hole_table
 
 
 def test_unfinished_runs_are_refused(tmp_path):
