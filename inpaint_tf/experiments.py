@@ -13,6 +13,7 @@ A config has four tables; every key is optional except ``model.kind``::
     [data]
     source = ""                       # "" = $INPAINT_TF_DATA, else keras download
     masks = "center_box"              # center_box | random_box | irregular | gan_rectangle
+                                      # | boxes | irregular_area (see inpaint_tf.masks)
     fill_value = 0.0                  # value written into holes of the input
 
     [training]
@@ -20,6 +21,7 @@ A config has four tables; every key is optional except ``model.kind``::
     epochs = 20
     optimizer = "adam"
     learning_rate = 0.001
+    schedule = "constant"             # constant | cosine | one_cycle (over all epochs)
     loss = "mae"                      # mae | mse | masked_l1 | pconv (autoencoders)
     seed = 0
 
@@ -58,6 +60,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 MODEL_KINDS = ("unet_autoencoder", "pconv_unet", "glcic_gan")
 LOSSES = ("mae", "mse", "masked_l1", "pconv")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+SCHEDULES = ("constant", "cosine", "one_cycle")
 
 # The study's reported figures (original CIFAR-10, T4 GPU), by experiment number:
 # epochs, batch, MSE, MAE, Dice, training minutes, and the protocol it scored with.
@@ -101,6 +104,7 @@ class TrainingConfig:
     steps_per_epoch: int = 0  # 0 = one pass over the training images
     optimizer: str = "adam"
     learning_rate: float = 0.001
+    schedule: str = "constant"  # of the learning rate over all epochs' steps
     loss: str = "mae"
     seed: int = 0
 
@@ -185,6 +189,7 @@ def _check_values(config: ExperimentConfig) -> ExperimentConfig:
     choice("data.masks", config.data.masks, MASK_KINDS)
     choice("training.loss", config.training.loss, LOSSES)
     choice("training.optimizer", config.training.optimizer, OPTIMIZERS)
+    choice("training.schedule", config.training.schedule, SCHEDULES)
     for key in ("batch_size", "epochs"):
         positive(f"training.{key}", getattr(config.training, key))
     for key in ("validation_images", "test_images"):

@@ -13,7 +13,14 @@ center_box      b ~ U{4..9}, corner ((32-b)//2, (32-b)//2)       5..10 px, 5.8 %
 random_box      b ~ U{5..11}, corner x, y ~ U{0..31-b}           6..12 px, 8.3 %
 irregular       1..9 lines, end points ~ U{1..31}, width 1..2     (strokes), 14.8 %
 gan_rectangle   h, w ~ U{5..11} independently, exact slices      5..11 px, 6.3 %
+boxes           one of the three boxes above per mask, uniformly   5..12 px, 6.8 %
+irregular_area  strokes of width 1..4 drawn until a target share   (strokes), 0..60 %
+                ~ U(bin) of a uniformly chosen `AREA_BINS` bin
 ==============  ==============================================  ==================
+
+The first four are the study's; `boxes` trains one model for all three box kinds,
+and `irregular_area` spans the hole-share bins that `evaluate(..., area_bins=True)`
+reports (as the partial-convolution paper does), the same number of masks per bin.
 
 For other image sizes the ranges are scaled by ``min(H, W) / 32`` (exact at 32).
 Every generator takes a seed or a ``numpy.random.Generator``: same seed, same masks.
@@ -163,11 +170,71 @@ def irregular_masks(n: int, seed=None, height: int = 32, width: int = 32,
     return masks[..., None]
 
 
+def box_masks(n: int, seed=None, height: int = 32, width: int = 32) -> np.ndarray:
+    """A mixture of the three box kinds: each mask a centre box, a random box or a GAN
+    rectangle with equal probability (one model trained on it serves all three).
+
+    Args and returns as `center_box_masks`.
+    """
+    rng = _rng(seed)
+    n = check_positive_int(n, "n")
+    choice = rng.integers(0, 3, size=n)
+    drawn = [generator(n, rng, height=height, width=width)
+             for generator in (center_box_masks, random_box_masks, gan_rectangle_masks)]
+    return np.choose(choice[:, None, None, None], drawn).astype(np.uint8)
+
+
+# Hole-share bins of the area-controlled masks and of `evaluate(..., area_bins=True)`.
+AREA_BINS = ((0.0, 0.1), (0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.6))
+
+
+def irregular_area_masks(n: int, seed=None, height: int = 32, width: int = 32,
+                         bins=AREA_BINS, thickness: tuple[int, int] | None = None) -> np.ndarray:
+    """Irregular strokes with a controlled hole share, spanning the `AREA_BINS`.
+
+    Mask i aims at a share drawn uniformly in a bin chosen uniformly (so every bin
+    gets about n / len(bins) masks): straight OpenCV lines of width 1..4 (scaled),
+    end points as the study's strokes, are added one by one until the hole share
+    reaches the target (never the whole image).
+
+    Args:
+        n, seed, height, width: as `center_box_masks`.
+        bins: (low, high) hole shares, 0 <= low < high <= 0.9.
+        thickness: inclusive range of line widths; default (1, 4), scaled.
+
+    Returns:
+        uint8 array (n, height, width, 1), 1 = hole.
+    """
+    height, width = _check_size(height, width)
+    rng = _rng(seed)
+    n = check_positive_int(n, "n")
+    bins = np.asarray(bins, np.float64)
+    if bins.ndim != 2 or bins.shape[1] != 2 or not (
+            (bins[:, 0] >= 0).all() and (bins[:, 0] < bins[:, 1]).all()
+            and (bins[:, 1] <= 0.9).all()):
+        raise ValueError("`bins` must be (low, high) hole shares with 0 <= low < high <= 0.9. "
+                         f"Received: bins={bins.tolist()}")
+    thin, thick = thickness or _scaled((1, 4), height, width)
+    chosen = bins[rng.integers(0, len(bins), size=n)]
+    targets = rng.uniform(chosen[:, 0], chosen[:, 1])
+    pixels = height * width
+    masks = np.zeros((n, height, width), np.uint8)
+    for mask, target in zip(masks, targets):
+        goal = max(1, int(np.ceil(target * pixels)))
+        while int(mask.sum()) < goal:
+            x1, x2 = rng.integers(1, width, size=2).tolist()
+            y1, y2 = rng.integers(1, height, size=2).tolist()
+            cv2.line(mask, (x1, y1), (x2, y2), 1, int(rng.integers(thin, thick + 1)))
+    return masks[..., None]
+
+
 MASK_GENERATORS: dict[str, Callable[..., np.ndarray]] = {
     "center_box": center_box_masks,
     "random_box": random_box_masks,
     "irregular": irregular_masks,
     "gan_rectangle": gan_rectangle_masks,
+    "boxes": box_masks,
+    "irregular_area": irregular_area_masks,
 }
 MASK_KINDS = tuple(MASK_GENERATORS)
 
@@ -220,6 +287,17 @@ def mask_checksum(masks) -> str:
 def hole_share(masks) -> float:
     """Fraction of pixels that are holes."""
     return float(np.mean(np.asarray(masks) > 0))
+
+
+def hole_shares(masks) -> np.ndarray:
+    """Fraction of hole pixels of each mask of a set (N, H, W[, 1])."""
+    masks = np.asarray(masks)
+    return (masks > 0).reshape(len(masks), -1).mean(axis=1)
+
+
+def area_bin_label(low: float, high: float) -> str:
+    """The label of a hole-share bin: (0.1, 0.2) -> "10-20%"."""
+    return f"{round(low * 100)}-{round(high * 100)}%"
 
 
 def save_masks(path, masks, **metadata) -> None:

@@ -88,12 +88,41 @@ def make_strategy(name: str):
     return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
 
 
-def _optimizer(name: str, learning_rate: float):
+def learning_rate_schedule(name: str, learning_rate: float, total_steps: int):
+    """The learning rate of a schedule over `total_steps` optimizer steps.
+
+    "constant": `learning_rate` throughout; "cosine": cosine decay from it to 0;
+    "one_cycle": a linear warm-up from ``learning_rate / 25`` to it over the first
+    30 % of the steps, then cosine decay to 0. The schedule reads the optimizer's
+    step counter, which checkpoints keep, so a resumed run continues it.
+    """
+    import keras
+
+    total_steps = check_positive_int(total_steps, "total_steps")
+    if name == "constant":
+        return learning_rate
+    if name == "cosine":
+        return keras.optimizers.schedules.CosineDecay(learning_rate, total_steps, alpha=0.0)
+    if name == "one_cycle":
+        warmup = max(1, int(0.3 * total_steps))
+        return keras.optimizers.schedules.CosineDecay(
+            learning_rate / 25.0, max(1, total_steps - warmup), alpha=0.0,
+            warmup_target=learning_rate, warmup_steps=warmup)
+    raise ValueError(f"`schedule` must be one of ('constant', 'cosine', 'one_cycle'). "
+                     f"Received: schedule={name!r}")
+
+
+def _optimizer(name: str, learning_rate):
     import keras
 
     classes = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
                "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
     return classes[name](learning_rate=learning_rate)
+
+
+def _steps_per_epoch(config: ExperimentConfig, num_images: int) -> int:
+    training = config.training
+    return training.steps_per_epoch or full_pass_steps(num_images, training.batch_size)
 
 
 def _loss(config: ExperimentConfig):
@@ -169,8 +198,11 @@ def _any_size_network(builder, input_shape, options: dict, **defaults):
     return network
 
 
-def build_model(config: ExperimentConfig, input_shape=(32, 32, 3)):
+def build_model(config: ExperimentConfig, input_shape=(32, 32, 3), total_steps: int = 1):
     """Builds and compiles the config's model. Call inside ``strategy.scope()``.
+
+    `total_steps` (all epochs' optimizer steps) sets the length of the config's
+    learning-rate schedule (``training.schedule``; unused for "constant").
 
     The network that inpaints (the autoencoder, the GAN's generator) takes images of
     any height and width that are multiples of its downsampling factor; images of
@@ -196,8 +228,9 @@ def build_model(config: ExperimentConfig, input_shape=(32, 32, 3)):
     builder = getattr(models, {"unet_autoencoder": "build_unet_autoencoder",
                                "pconv_unet": "build_pconv_unet"}[config.model.kind])
     model = _any_size_network(builder, input_shape, options, fill_value=config.data.fill_value)
-    model.compile(optimizer=_optimizer(config.training.optimizer, config.training.learning_rate),
-                  loss=_loss(config))
+    training = config.training
+    rate = learning_rate_schedule(training.schedule, training.learning_rate, total_steps)
+    model.compile(optimizer=_optimizer(training.optimizer, rate), loss=_loss(config))
     return model
 
 
@@ -390,8 +423,9 @@ def train(config, out_dir, *, epochs: int | None = None, steps_per_epoch: int | 
         tf.config.experimental.enable_op_determinism()
     with dtype_policy(policy):
         distribution = make_strategy(strategy)
+        total_steps = config.training.epochs * _steps_per_epoch(config, len(split.train.images))
         with distribution.scope():
-            model = build_model(config, input_shape)
+            model = build_model(config, input_shape, total_steps)
         if state["checkpoint"]:
             _restore_checkpoint(model, run.path / state["checkpoint"])
         total_epochs = config.training.epochs
@@ -403,8 +437,7 @@ def train(config, out_dir, *, epochs: int | None = None, steps_per_epoch: int | 
 
 def _fit(model, config, run, state, split, total_epochs, verbose) -> None:
     training = config.training
-    steps = training.steps_per_epoch or full_pass_steps(len(split.train.images),
-                                                        training.batch_size)
+    steps = _steps_per_epoch(config, len(split.train.images))
     dataset = make_dataset(
         split.train.images, config.data.masks, batch_size=training.batch_size,
         seed=training.seed, fill_value=config.data.fill_value,

@@ -4,7 +4,7 @@ Every model takes ``{"image": (B, H, W, 3), "mask": (B, H, W, 1)}`` with 1 = hol
 and returns the raw float32 image in [0, 1] (the GAN wrapper: the composite).
 """
 
-from inpaint_tf.models._common import FillHoles, RepeatChannels
+from inpaint_tf.models._common import FillHoles, KeepKnown, RepeatChannels
 from inpaint_tf.models.glcic import (
     LocalCrop,
     build_glcic_discriminator,
@@ -23,6 +23,7 @@ __all__ = [
     "PCONV_PRESETS",
     "FillHoles",
     "InpaintingGAN",
+    "KeepKnown",
     "LocalCrop",
     "RepeatChannels",
     "build_global_discriminator",

@@ -74,6 +74,43 @@ class RepeatChannels(keras.layers.Layer):
         return {**super().get_config(), "channels": self.channels}
 
 
+@keras.saving.register_keras_serializable(package="inpaint_tf")
+class KeepKnown(keras.layers.Layer):
+    """Composites inside the model: hole pixels from the network, known pixels from the input.
+
+    ``where(mask >= 0.5, prediction, image)``, a selection in float32 whatever the
+    dtype policy (an image cast to bfloat16 and back would lose its low bits), so the
+    known pixels of the output equal the input's bit for bit and the raw output
+    already is the composite. Losses on that output see the hole only.
+
+    Call arguments:
+        inputs: ``[prediction, image, hole_mask]``, the mask (B, H, W, 1), 1 = hole.
+
+    Returns:
+        The float32 composite, the shape of `prediction`.
+
+    Example:
+        >>> layer = KeepKnown()
+        >>> image = keras.ops.full((1, 2, 2, 3), 0.25)
+        >>> hole = keras.ops.convert_to_tensor([[[[1.0], [0.0]], [[0.0], [0.0]]]])
+        >>> out = layer([keras.ops.ones((1, 2, 2, 3)), image, hole])
+        >>> [float(v) for v in keras.ops.convert_to_numpy(out)[0, :, :, 0].ravel()]
+        [1.0, 0.25, 0.25, 0.25]
+    """
+
+    def __init__(self, **kwargs):
+        kwargs["dtype"] = "float32"  # the selection must not round the known pixels
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        prediction, image, hole = inputs
+        hole = keras.ops.broadcast_to(hole >= 0.5, keras.ops.shape(prediction))
+        return keras.ops.where(hole, prediction, image)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
 def model_inputs(input_shape) -> dict:
     """The named inputs of every model: "image" (H, W, 3) and "mask" (H, W, 1), 1 = hole."""
     height, width, channels = input_shape

@@ -6,7 +6,7 @@ from numbers import Integral
 
 import keras
 
-from inpaint_tf.models._common import check_divisible, model_inputs, with_fill
+from inpaint_tf.models._common import KeepKnown, check_divisible, model_inputs, with_fill
 
 
 def _positive_int(value) -> bool:
@@ -15,7 +15,7 @@ def _positive_int(value) -> bool:
 
 def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
                            bottleneck_filters: int = 512, mask_as_input: bool = False,
-                           fill_value: float = 0.0,
+                           composite_output: bool = False, fill_value: float = 0.0,
                            name: str = "unet_autoencoder") -> keras.Model:
     """The study's convolutional UNet autoencoder (7,760,931 parameters at 32x32x3).
 
@@ -42,12 +42,16 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
         bottleneck_filters: filters of the deepest decoder stage.
         mask_as_input: also feed the hole mask as a fourth channel (the study fed
             only the masked image, so it could not tell a dark pixel from a hole).
+        composite_output: pass the known pixels of "image" through to the output
+            (`KeepKnown`), so the raw output is the composite: its known pixels
+            are the input's bit for bit, and a loss on it trains the hole only.
         fill_value: value written into holes.
         name: model name.
 
     Returns:
         A functional `keras.Model` taking ``{"image": (B, H, W, 3), "mask":
-        (B, H, W, 1)}`` (1 = hole) and returning the raw float32 image in [0, 1].
+        (B, H, W, 1)}`` (1 = hole) and returning the raw float32 image in [0, 1]
+        (with `composite_output`, the composite).
 
     Example:
         >>> model = build_unet_autoencoder()
@@ -89,4 +93,6 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
     x = conv_pair(x, filters[0], "output")
     output = keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid", dtype="float32",
                                  name="output_conv")(x)
+    if composite_output:
+        output = KeepKnown(name="keep_known")([output, inputs["image"], inputs["mask"]])
     return keras.Model(inputs, output, name=name)
