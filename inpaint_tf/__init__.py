@@ -12,6 +12,10 @@ Example:
     >>> model.compile("adam", "mae")                                       # doctest: +SKIP
     >>> model.fit(make_dataset(split.train.images, "irregular", fill_value=1.0),
     ...           epochs=1, steps_per_epoch=1250)                          # doctest: +SKIP
+
+Released models inpaint without training:
+    >>> from inpaint_tf import pretrained, pretrained_names
+    >>> model = pretrained(pretrained_names()[0])                          # doctest: +SKIP
 """
 
 import importlib
@@ -53,7 +57,11 @@ _EXPORTS = {
     "MaskedL1": "inpaint_tf.losses",
     "MaskedL2": "inpaint_tf.losses",
     "PConvLoss": "inpaint_tf.losses",
+    "AREA_BINS": "inpaint_tf.masks",
     "MASK_KINDS": "inpaint_tf.masks",
+    "box_masks": "inpaint_tf.masks",
+    "irregular_area_masks": "inpaint_tf.masks",
+    "hole_shares": "inpaint_tf.masks",
     "center_box_masks": "inpaint_tf.masks",
     "eval_masks": "inpaint_tf.masks",
     "gan_rectangle_masks": "inpaint_tf.masks",
@@ -68,10 +76,16 @@ _EXPORTS = {
     "PooledMAE": "inpaint_tf.metrics",
     "PooledMSE": "inpaint_tf.metrics",
     "InpaintingGAN": "inpaint_tf.models",
+    "KeepKnown": "inpaint_tf.models",
     "build_glcic_discriminator": "inpaint_tf.models",
     "build_glcic_generator": "inpaint_tf.models",
     "build_pconv_unet": "inpaint_tf.models",
     "build_unet_autoencoder": "inpaint_tf.models",
+    "pretrained": "inpaint_tf.releases",
+    "pretrained_manifest": "inpaint_tf.releases",
+    "pretrained_names": "inpaint_tf.releases",
+    "release_run": "inpaint_tf.releases",
+    "run_demo": "inpaint_tf.demo",
     "RunFolder": "inpaint_tf.training",
     "build_model": "inpaint_tf.training",
     "evaluate_run": "inpaint_tf.training",

@@ -192,29 +192,90 @@ def _print_scores(row):
     print("  ".join(f"{key}={row[key]:.4g}" for key in keys))
 
 
-@command("evaluate", "Score a run (or a .keras model) on the test set under both protocols.",
-         "inpaint-tf evaluate runs/exp3 --masks irregular --n 10000")
+@command("evaluate", "Score a run, a .keras model or a released model on the test set "
+         "under both protocols.",
+         "inpaint-tf evaluate runs/exp3 --masks irregular --n 10000\n"
+         "inpaint-tf evaluate --model own_unet_irregular --masks irregular_area --area-bins")
 def evaluate_command(args):
     from inpaint_tf.training import evaluate_run
 
-    _print_scores(evaluate_run(args.run, masks=args.masks, n=args.n, data=args.data))
+    if (args.run is None) == (args.model is None):
+        raise ValueError("Give the model either as RUN_OR_MODEL or as --model, not both")
+    row = evaluate_run(args.run or args.model, masks=args.masks, n=args.n, data=args.data,
+                       seed=args.seed, area_bins=args.area_bins or None)
+    _print_scores(row)
+    for scores in row.get("area_bins", []):
+        print(f"  holes {scores['bin']:>7}: n={scores['n']}  hole_mae={scores['hole_mae']:.4g}"
+              f"  hole_psnr={scores['hole_psnr']:.4g}  hole_ssim={scores['hole_ssim']:.4g}")
 
 
 def _configure_evaluate(parser):
-    from inpaint_tf.masks import MASK_KINDS
+    from inpaint_tf.masks import EVAL_SEED, MASK_KINDS
 
-    parser.add_argument("run", metavar="RUN_OR_MODEL", help="run folder or .keras file")
+    parser.add_argument("run", metavar="RUN_OR_MODEL", nargs="?", default=None,
+                        help="run folder, .keras file or released model name")
+    parser.add_argument("--model", default=None,
+                        help="the same as RUN_OR_MODEL (e.g. a released model name)")
     parser.add_argument("--masks", choices=MASK_KINDS, default=None,
                         help="mask kind (default: the run's)")
     parser.add_argument("--n", type=int, default=None, help="test images (default: all)")
+    parser.add_argument("--seed", type=int, default=EVAL_SEED,
+                        help=f"mask-set seed (default {EVAL_SEED}, the fixed set; another "
+                             "seed is a held-out check)")
+    parser.add_argument("--area-bins", action="store_true",
+                        help="also score per hole-share bin (0-10%%, ..., 40-60%%)")
     _add_data_option(parser)
 
 
 evaluate_command.configure = _configure_evaluate
 
 
+@command("release", "Package a finished run as a released model (float16 weights and a "
+         "manifest with its test figures).",
+         "inpaint-tf release runs/own_unet_irregular")
+def release_command(args):
+    from inpaint_tf.releases import release_run
+
+    path = release_run(args.run, args.name, folder=args.folder, data=args.data)
+    print(f"release written: {path} and its weights beside it")
+
+
+def _configure_release(parser):
+    parser.add_argument("run", help="finished run folder")
+    parser.add_argument("--name", default=None, help="release name (default: the config's)")
+    parser.add_argument("--folder", default=None,
+                        help="where to write (default: the package's inpaint_tf/released)")
+    _add_data_option(parser)
+
+
+release_command.configure = _configure_release
+
+
+@command("demo", "Inpaint test images with released models: a sample grid beside "
+         "Navier-Stokes, and the figures; no training.",
+         "inpaint-tf demo --out runs/demo")
+def demo_command(args):
+    from inpaint_tf.demo import run_demo
+
+    names = args.models.split(",") if args.models else None
+    for line in run_demo(args.out, names=names, n=args.n, data=args.data):
+        print(line)
+
+
+def _configure_demo(parser):
+    parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
+    parser.add_argument("--models", default=None,
+                        help="comma-separated released models (default: all)")
+    parser.add_argument("--n", type=int, default=1000,
+                        help="test images scored (default 1000)")
+    _add_data_option(parser)
+
+
+demo_command.configure = _configure_demo
+
+
 @command("inpaint", "Inpaint one image of any size with a mask image (non-zero = hole).",
-         "inpaint-tf inpaint --model runs/exp3 --image photo.png --mask holes.png \\\n"
+         "inpaint-tf inpaint --model own_unet_irregular --image photo.png --mask holes.png \\\n"
          "    --out filled.png")
 def inpaint_command(args):
     import cv2
@@ -246,7 +307,9 @@ def inpaint_command(args):
 
 
 def _configure_inpaint(parser):
-    parser.add_argument("--model", required=True, help="run folder or .keras file")
+    parser.add_argument("--model", required=True,
+                        help="run folder, .keras file or released model name "
+                             "(inpaint_tf.pretrained_names())")
     parser.add_argument("--image", required=True,
                         help="image file (any size; grayscale is made RGB, alpha is dropped)")
     parser.add_argument("--mask", required=True, help="mask image, same size, non-zero = hole")

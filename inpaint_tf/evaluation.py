@@ -27,7 +27,7 @@ import numpy as np
 from inpaint_tf import _io
 from inpaint_tf._validation import as_binary_masks, as_float_images, check_positive_int
 from inpaint_tf.data import fill_holes
-from inpaint_tf.masks import hole_share, mask_checksum
+from inpaint_tf.masks import AREA_BINS, area_bin_label, hole_share, hole_shares, mask_checksum
 from inpaint_tf.metrics import psnr_from_mse, ssim_sums
 
 PredictFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -158,9 +158,44 @@ class _Sums:
         }
 
 
+def _checked_bins(area_bins):
+    """The (low, high) hole-share bins asked for: None, True (`AREA_BINS`) or pairs."""
+    if area_bins is None or area_bins is False:
+        return ()
+    bins = AREA_BINS if area_bins is True else tuple(tuple(b) for b in area_bins)
+    if not bins or not all(len(b) == 2 and 0 <= b[0] < b[1] <= 1 for b in bins) or any(
+            a[1] > b[0] for a, b in zip(bins, bins[1:])):
+        raise ValueError("`area_bins` must be True or increasing, non-overlapping (low, high) "
+                         f"hole shares in [0, 1]. Received: area_bins={area_bins!r}")
+    return bins
+
+
+def _bin_index(shares: np.ndarray, bins) -> np.ndarray:
+    """The bin of each hole share (low <= share < high, the last bin's high included);
+    -1 outside every bin."""
+    index = np.full(len(shares), -1)
+    for number, (low, high) in enumerate(bins):
+        inside = (shares >= low) & ((shares < high) | ((number == len(bins) - 1)
+                                                     & (shares <= high)))
+        index[inside & (index < 0)] = number
+    return index
+
+
+def _bin_rows(bins, sums, counts, shares) -> list[dict]:
+    rows = []
+    for number, (low, high) in enumerate(bins):
+        scores = sums[number].row()
+        rows.append({"bin": area_bin_label(low, high), "n": int(counts[number]),
+                     "hole_share": float(shares[number] / counts[number]) if counts[number]
+                     else math.nan,
+                     **{k: scores[k] for k in ("hole_mae", "hole_mse", "hole_psnr",
+                                                "hole_ssim")}})
+    return rows
+
+
 def evaluate(predict, images, masks, *, fill_value: float = 0.0, name: str = "model",
              mask_kind: str | None = None, batch_size: int = 1000,
-             progress: bool = False) -> dict:
+             progress: bool = False, area_bins=None) -> dict:
     """Scores a model or baseline on fixed masks under both protocols; one table row.
 
     Args:
@@ -174,12 +209,18 @@ def evaluate(predict, images, masks, *, fill_value: float = 0.0, name: str = "mo
         name, mask_kind: labels of the row.
         batch_size: images scored per chunk.
         progress: show a progress bar.
+        area_bins: also score the hole protocol per hole-share bin of the masks:
+            True for `inpaint_tf.masks.AREA_BINS` (0-10 %, ..., 40-60 %), or a
+            sequence of increasing (low, high) shares. Masks outside every bin
+            count in the overall row only.
 
     Returns:
         dict with the row's labels, the study protocol (`study_mae`, `study_mse`,
         `study_dice`, `dice_ceiling`), the hole protocol (`hole_mae`, `hole_mse`,
         `hole_psnr`, `hole_ssim`, `hole_dice`, `hole_dice_ceiling`), the hole share,
-        the mask-set checksum and the seconds taken.
+        the mask-set checksum and the seconds taken. With `area_bins`, also
+        ``"area_bins"``: one dict per bin (label, n, mean hole share, hole MAE,
+        MSE, PSNR, SSIM), NaN figures for an empty bin.
 
         Edge cases, by design: masks without any hole pixel (the whole set) give
         NaN for every hole figure (undefined, not zero) and defined study figures;
@@ -205,16 +246,30 @@ def evaluate(predict, images, masks, *, fill_value: float = 0.0, name: str = "mo
         raise TypeError(f"`predict` must be callable. Received: {type(predict).__name__}")
     if hasattr(predict, "predict") and hasattr(predict, "inputs"):  # a Keras model
         predict = as_predict_fn(predict)
+    bins = _checked_bins(area_bins)
     sums = _Sums()
+    bin_sums = [_Sums() for _ in bins]
+    bin_counts, bin_shares = np.zeros(len(bins)), np.zeros(len(bins))
     started = time.perf_counter()
     chunks = range(0, len(images), batch_size)
     bar = _progress_bar(len(images)) if progress else None
     for start in chunks:
         image, mask = images[start:start + batch_size], masks[start:start + batch_size]
         raw = _checked_output(predict(fill_holes(image, mask, fill_value), mask), image.shape)
-        sums.add(image, raw, composite(raw, image, mask), mask)
+        composited = composite(raw, image, mask)
+        sums.add(image, raw, composited, mask)
+        if bins:
+            shares = hole_shares(mask)
+            index = _bin_index(shares, bins)
+            for number in np.unique(index[index >= 0]):
+                chosen = index == number
+                bin_sums[number].add(image[chosen], raw[chosen], composited[chosen],
+                                     mask[chosen])
+                bin_counts[number] += chosen.sum()
+                bin_shares[number] += shares[chosen].sum()
         if bar is not None:
             bar.update(start + len(image))
+    extra = {"area_bins": _bin_rows(bins, bin_sums, bin_counts, bin_shares)} if bins else {}
     return {
         "name": name,
         "masks": mask_kind or "custom",
@@ -223,6 +278,7 @@ def evaluate(predict, images, masks, *, fill_value: float = 0.0, name: str = "mo
         **sums.row(),
         "mask_checksum": mask_checksum(masks)[:12],
         "seconds": round(time.perf_counter() - started, 2),
+        **extra,
     }
 
 

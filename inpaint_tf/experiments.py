@@ -63,22 +63,23 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine", "one_cycle")
 
 # The study's reported figures (original CIFAR-10, T4 GPU), by experiment number:
-# epochs, batch, MSE, MAE, Dice, training minutes, and the protocol it scored with.
+# mask kind, epochs, batch, MSE, MAE, Dice, training minutes, and the protocol it
+# scored with.
 STUDY_RESULTS = {
-    1: dict(epochs=20, batch_size=32, mse=0.00108, mae=0.01598, dice=0.61100, minutes=14.5,
-            protocol="study"),
-    2: dict(epochs=20, batch_size=32, mse=0.00136, mae=0.01103, dice=0.60543, minutes=14.6,
-            protocol="study"),
-    3: dict(epochs=20, batch_size=32, mse=0.00106, mae=0.01238, dice=0.60701, minutes=17.0,
-            protocol="study"),
-    4: dict(epochs=30, batch_size=32, mse=0.00284, mae=0.02639, dice=0.60200, minutes=30.5,
-            protocol="study"),
-    5: dict(epochs=30, batch_size=32, mse=0.00158, mae=0.01912, dice=0.60529, minutes=31.6,
-            protocol="study"),
-    6: dict(epochs=30, batch_size=32, mse=0.01290, mae=0.07920, dice=0.57555, minutes=72.8,
-            protocol="hole"),
-    7: dict(epochs=30, batch_size=800, mse=0.01610, mae=0.09060, dice=0.56377, minutes=72.3,
-            protocol="hole"),
+    1: dict(masks="center_box", epochs=20, batch_size=32, mse=0.00108, mae=0.01598,
+             dice=0.61100, minutes=14.5, protocol="study"),
+    2: dict(masks="random_box", epochs=20, batch_size=32, mse=0.00136, mae=0.01103,
+             dice=0.60543, minutes=14.6, protocol="study"),
+    3: dict(masks="irregular", epochs=20, batch_size=32, mse=0.00106, mae=0.01238,
+             dice=0.60701, minutes=17.0, protocol="study"),
+    4: dict(masks="random_box", epochs=30, batch_size=32, mse=0.00284, mae=0.02639,
+             dice=0.60200, minutes=30.5, protocol="study"),
+    5: dict(masks="irregular", epochs=30, batch_size=32, mse=0.00158, mae=0.01912,
+             dice=0.60529, minutes=31.6, protocol="study"),
+    6: dict(masks="gan_rectangle", epochs=30, batch_size=32, mse=0.01290, mae=0.07920,
+             dice=0.57555, minutes=72.8, protocol="hole"),
+    7: dict(masks="gan_rectangle", epochs=30, batch_size=800, mse=0.01610, mae=0.09060,
+             dice=0.56377, minutes=72.3, protocol="hole"),
 }
 
 

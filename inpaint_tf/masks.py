@@ -215,17 +215,36 @@ def irregular_area_masks(n: int, seed=None, height: int = 32, width: int = 32,
         raise ValueError("`bins` must be (low, high) hole shares with 0 <= low < high <= 0.9. "
                          f"Received: bins={bins.tolist()}")
     thin, thick = thickness or _scaled((1, 4), height, width)
-    chosen = bins[rng.integers(0, len(bins), size=n)]
-    targets = rng.uniform(chosen[:, 0], chosen[:, 1])
+    chosen = rng.integers(0, len(bins), size=n)
+    targets = rng.uniform(bins[chosen, 0], bins[chosen, 1])
     pixels = height * width
     masks = np.zeros((n, height, width), np.uint8)
-    for mask, target in zip(masks, targets):
+    for mask, target, number in zip(masks, targets, chosen):
         goal = max(1, int(np.ceil(target * pixels)))
+        limit = max(goal, int(bins[number, 1] * pixels))  # the bin's upper edge
         while int(mask.sum()) < goal:
-            x1, x2 = rng.integers(1, width, size=2).tolist()
-            y1, y2 = rng.integers(1, height, size=2).tolist()
-            cv2.line(mask, (x1, y1), (x2, y2), 1, int(rng.integers(thin, thick + 1)))
+            _add_stroke(mask, rng, thin, thick, limit)
     return masks[..., None]
+
+
+def _add_stroke(mask: np.ndarray, rng: np.random.Generator, thin: int, thick: int,
+                limit: int, tries: int = 8) -> None:
+    """Draws one line into `mask`, preferring one that keeps the hole count within
+    `limit`: long lines first, then short thin ones (so that masks stay in their bin)."""
+    height, width = mask.shape
+    for attempt in range(tries + 1):
+        x1, x2 = rng.integers(1, width, size=2).tolist()
+        y1, y2 = rng.integers(1, height, size=2).tolist()
+        line_width = int(rng.integers(thin, thick + 1))
+        if attempt >= tries // 2:  # short and thin: a few pixels at a time
+            x2 = int(np.clip(x1 + rng.integers(-3, 4), 1, width - 1))
+            y2 = int(np.clip(y1 + rng.integers(-3, 4), 1, height - 1))
+            line_width = thin
+        candidate = mask.copy()
+        cv2.line(candidate, (x1, y1), (x2, y2), 1, line_width)
+        if int(candidate.sum()) <= limit or attempt == tries:
+            mask[:] = candidate
+            return
 
 
 MASK_GENERATORS: dict[str, Callable[..., np.ndarray]] = {

@@ -46,6 +46,9 @@ from inpaint_tf.experiments import ExperimentConfig, load_config, save_config, w
 from inpaint_tf.masks import EVAL_SEED, eval_masks
 
 PRECISIONS = ("float32", "mixed")
+# The builder of the network that inpaints, by model kind.
+BUILDERS = {"unet_autoencoder": "build_unet_autoencoder", "pconv_unet": "build_pconv_unet",
+            "glcic_gan": "build_glcic_generator"}
 STRATEGIES = ("default", "mirrored")
 VALIDATION_MASK_SEED = EVAL_SEED + 1  # validation holes differ from the test holes
 SAMPLE_COUNT = 8
@@ -213,8 +216,8 @@ def build_model(config: ExperimentConfig, input_shape=(32, 32, 3), total_steps: 
 
     if config.is_gan:
         options = dict(config.model.options)
-        generator = _any_size_network(models.build_glcic_generator, input_shape, options,
-                                      fill_value=config.data.fill_value)
+        generator = _any_size_network(getattr(models, BUILDERS["glcic_gan"]), input_shape,
+                                      options, fill_value=config.data.fill_value)
         discriminator = models.build_glcic_discriminator(
             input_shape=input_shape, region_size=config.gan.region_size)
         model = models.InpaintingGAN(
@@ -225,8 +228,7 @@ def build_model(config: ExperimentConfig, input_shape=(32, 32, 3), total_steps: 
             discriminator_optimizer=_optimizer("adam", config.gan.discriminator_learning_rate))
         return model
     options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
-    builder = getattr(models, {"unet_autoencoder": "build_unet_autoencoder",
-                               "pconv_unet": "build_pconv_unet"}[config.model.kind])
+    builder = getattr(models, BUILDERS[config.model.kind])
     model = _any_size_network(builder, input_shape, options, fill_value=config.data.fill_value)
     training = config.training
     rate = learning_rate_schedule(training.schedule, training.learning_rate, total_steps)
@@ -261,7 +263,8 @@ class RunFolder:
 
     def read_state(self) -> dict:
         if not self.state_file.is_file():
-            return {"epochs_done": 0, "checkpoint": None, "history": [], "train_seconds": 0.0}
+            return {"epochs_done": 0, "checkpoint": None, "history": [], "train_seconds": 0.0,
+                    "wall_seconds": 0.0}
         return json.loads(self.state_file.read_text())
 
     def read_metrics(self) -> dict:
@@ -346,10 +349,12 @@ def _epoch_callback(run: RunFolder, state: dict, model, validation, fill_value: 
                               fill_value=fill_value)
             row.update({f"val_{key}": scores[key] for key in VALIDATION_KEYS})
             row["seconds"] = round(seconds, 2)
+            wall = time.perf_counter() - self.started  # training and validation
             checkpoint = _save_checkpoint(model, run, epoch + 1)
             state["history"] = [r for r in state["history"] if r["epoch"] <= epoch] + [row]
             state.update(epochs_done=epoch + 1, checkpoint=checkpoint,
-                         train_seconds=state["train_seconds"] + seconds)
+                         train_seconds=state["train_seconds"] + seconds,
+                         wall_seconds=state.get("wall_seconds", 0.0) + wall)
             run.write_log(state["history"])
             _plot_curves(state["history"], run.curves)
             _io.write_json(run.state_file, state)  # the commit point of the epoch
@@ -462,17 +467,17 @@ def _validation_set(config: ExperimentConfig, split: Split):
 
 
 def fixed_test_set(config: ExperimentConfig, split: Split, kind: str | None = None,
-               n: int | None = None):
+                   n: int | None = None, seed: int = EVAL_SEED):
     """The fixed test images and masks a run is scored on (shared with the baselines).
 
     `n` (a positive integer, default ``data.test_images``) caps the number of test
-    images; a cap above the test set's size takes them all.
+    images; a cap above the test set's size takes them all. `seed` draws another
+    mask set (a held-out check); the default is the fixed evaluation set.
     """
     n = config.data.test_images if n is None else check_positive_int(n, "n")
     images = split.test.images[:n]
     height, width = images.shape[1:3]
-    return images, eval_masks(kind or config.data.masks, len(images), height=height,
-                              width=width)
+    return images, eval_masks(kind or config.data.masks, len(images), seed, height, width)
 
 
 def _finish(model, config, run, state, split, policy, strategy, data_label) -> None:
@@ -492,6 +497,7 @@ def _finish(model, config, run, state, split, policy, strategy, data_label) -> N
     metrics.update(
         config=config.name, study_experiment=config.study_experiment, test=scores,
         epochs=state["epochs_done"], train_seconds=round(state["train_seconds"], 1),
+        wall_seconds=round(state.get("wall_seconds", 0.0), 1),
         device=describe_device(), precision=policy, strategy=strategy,
         batch_size=config.training.batch_size,
         steps_per_epoch=config.training.steps_per_epoch or "full",
@@ -522,18 +528,25 @@ def _write_samples(network, images, masks, fill_value, path) -> None:
 
 
 def load_inference_model(run_or_model):
-    """The inference model of a run folder (its model.keras) or of a `.keras` file."""
+    """The inference model of a run folder (its model.keras), of a `.keras` file, or
+    a released model by name (`inpaint_tf.pretrained_names()`)."""
     import keras
 
     import inpaint_tf.layers  # noqa: F401 - registers the custom layers for loading
     import inpaint_tf.models  # noqa: F401
+    from inpaint_tf.releases import is_pretrained_name, pretrained
 
     path = Path(run_or_model)
+    if not path.exists() and is_pretrained_name(run_or_model):
+        return pretrained(str(run_or_model))
     if path.is_dir():
         path = RunFolder(path).model
     if not path.is_file():
+        from inpaint_tf.releases import pretrained_names
+
         raise FileNotFoundError(f"No model found at {run_or_model} (expected a run folder "
-                                "with model.keras, or a .keras file)")
+                                "with model.keras, a .keras file or a released model: "
+                                f"{', '.join(pretrained_names()) or 'none'})")
     if path.suffix == ".keras" and not zipfile.is_zipfile(path):
         # Keras reports such a file as "File not found", which it is not.
         raise ValueError(f"Cannot read model {path}: empty, truncated or not a .keras file")
@@ -541,24 +554,34 @@ def load_inference_model(run_or_model):
 
 
 def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None,
-                 data=None, split: Split | None = None) -> dict:
+                 data=None, split: Split | None = None, seed: int = EVAL_SEED,
+                 area_bins=None) -> dict:
     """Scores a run's model (or a `.keras` file) on the test set with a fixed mask set,
     under both protocols; a run folder gets the row appended to its metrics.json.
 
     `masks` is a mask kind (default the run's), `n` a positive number of test images
-    (default the config's ``data.test_images``). A missing model raises
-    `FileNotFoundError`; an unreadable one or a bad `n` a `ValueError`.
+    (default the config's ``data.test_images``), `seed` the mask set's (default the
+    fixed evaluation seed; another one is a held-out check, marked ``mask_seed`` in
+    the row), `area_bins` as in `inpaint_tf.evaluate` (e.g. True with
+    ``masks="irregular_area"``). A missing model raises `FileNotFoundError`; an
+    unreadable one or a bad `n` a `ValueError`.
     """
+    from inpaint_tf.experiments import config_from_dict
+    from inpaint_tf.releases import is_pretrained_name, pretrained_manifest
+
     path = Path(run_or_model)
     run = RunFolder(path) if path.is_dir() else None
     config = load_config(run.config) if run and run.config.is_file() else ExperimentConfig()
+    if not path.exists() and is_pretrained_name(run_or_model):
+        config = config_from_dict(pretrained_manifest(str(run_or_model))["config"])
     if data is not None:
         config = with_overrides(config, **{"data.source": str(data)})
     network = load_inference_model(run_or_model)
     split = _load_split(config, split)
-    images, mask_set = fixed_test_set(config, split, masks, n)
+    images, mask_set = fixed_test_set(config, split, masks, n, seed)
     row = evaluate(as_predict_fn(network), images, mask_set, fill_value=config.data.fill_value,
-                   name=config.name, mask_kind=masks or config.data.masks)
+                   name=config.name, mask_kind=masks or config.data.masks, area_bins=area_bins)
+    row["mask_seed"] = seed
     if run is not None:
         metrics = run.read_metrics()
         metrics.setdefault("evaluations", []).append(row)
