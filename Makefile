@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine (Python 3.10-3.12):
-#   make run   - create .venv if missing, install the package, run the main job
+#   make run   - create .venv if missing, install the package, inpaint with the
+#                released models (no training)
 #   make test  - the same with the test extra, then the whole test suite
 # Also: make bench (benchmarks), make lint.
 
@@ -8,7 +9,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUN_ARGS ?=
 
-.PHONY: run test bench lint clean
+.PHONY: run train-demo test bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +22,19 @@ $(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-runtime
 
-# The main job: a short experiment end to end (the conv autoencoder on irregular
-# strokes, 1 epoch of 100 steps, into runs/make-run), then the classical baselines
-# on the same test masks. Needs internet or INPAINT_TF_DATA pointing at a local
-# CIFAR-10 copy (see README "Data"). Re-running resumes / reuses the run folder.
-RUN_CONFIG ?= exp3_conv_autoencoder_irregular
+# The main job: the released models (shipped in the package, no training, no network)
+# inpaint CIFAR-10 test images beside Navier-Stokes: runs/demo/samples.png (test
+# images, masks, NS and the model side by side) and runs/demo/figures.md. With
+# INPAINT_TF_DATA pointing at a local CIFAR-10 copy it uses the real test images,
+# otherwise synthetic ones (it says which). `make train-demo` trains instead.
 run: $(VENV)/.installed-runtime
+	$(BIN)/inpaint-tf demo --out runs/demo $(RUN_ARGS)
+
+# A short experiment end to end (the conv autoencoder on irregular strokes, 1 epoch of
+# 100 steps, into runs/make-run), then the classical baselines on the same test masks.
+# Needs internet or INPAINT_TF_DATA (see README "Data"); re-running resumes.
+RUN_CONFIG ?= exp3_conv_autoencoder_irregular
+train-demo: $(VENV)/.installed-runtime
 	$(BIN)/inpaint-tf train $(RUN_CONFIG) --epochs 1 --steps-per-epoch 100 \
 		--precision mixed --out runs/make-run $(RUN_ARGS)
 	$(BIN)/inpaint-tf baselines --masks irregular --n 10000 --baselines navier_stokes,telea

@@ -225,10 +225,10 @@ def _time_to_quality(runs, data, baselines: bool) -> pd.DataFrame | None:
                       for _, study in _study_rows_of(run, test["masks"])]
         study_bar = max(study_bars) if study_bars else None
 
-        def passed(bar):
+        def passed(bar, history=run["history"]):
             if bar is None:
                 return "-"
-            minutes = first_passing_minutes(run["history"], bar)
+            minutes = first_passing_minutes(history, bar)
             return "not yet" if minutes is None else minutes
 
         rows.append({"run": run["run"], "validation masks": config.data.masks,

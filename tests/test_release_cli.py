@@ -18,7 +18,11 @@ CONFIG = """
 name = "tiny_release"
 [model]
 kind = "unet_autoencoder"
-options = { filters = [4, 8], bottleneck_filters = 8, mask_as_input = true, composite_output = true }
+[model.options]
+filters = [4, 8]
+bottleneck_filters = 8
+mask_as_input = true
+composite_output = true
 [data]
 masks = "irregular"
 validation_images = 4
