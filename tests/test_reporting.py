@@ -81,7 +81,7 @@ def test_own_runs_face_every_study_row_of_each_mask_kind_they_were_scored_on(tmp
 def test_runs_of_kinds_without_study_rows_keep_the_family_protocol(tmp_path):
     own_gan = _run_folder(tmp_path, "own_gan", 0, _row(masks="irregular_area",
                                                        hole_mse=0.0123, study_mse=0.0456))
-    save_config(load_config("own_gan_irregular_phased"), own_gan / "config.toml")
+    save_config(load_config("ablation_gan_irregular_phased"), own_gan / "config.toml")
     own_conv = _run_folder(tmp_path, "own_conv", 0, _row(masks="boxes", study_mse=0.0789))
     text = reporting.build_report([own_gan, own_conv], tmp_path / "R.md", baselines=False)
     gan_line, = _lines(text, "## Under the study's protocol", "| own_gan")
