@@ -4,8 +4,9 @@ Measures, in one run on one machine: the matmul ceiling; training throughput, FL
 share of the ceiling of each model at two batch sizes, float32 and mixed; the study's
 input pipeline against ours; the conv autoencoder's layers at both precisions; input
 pipeline samples/s; Keras against SavedModel
-inference; peak memory of a training run on the full split; XLA on and off; and whether
-mixed precision costs accuracy. Prints Markdown tables, writes the results as JSON
+inference; file size and CPU latency per image of each export format (Keras, SavedModel,
+TFLite, ONNX Runtime); peak memory of a training run on the full split; XLA on and off;
+and whether mixed precision costs accuracy. Prints Markdown tables, writes the results as JSON
 (``benchmarks/results/<date>.json``) and, for a full run, appends a dated section to
 ``benchmarks/BENCHMARKS.md``.
 
@@ -31,8 +32,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-SECTIONS = ("training", "reference", "layers", "pipeline", "inference", "memory", "xla",
-            "accuracy")
+SECTIONS = ("training", "reference", "layers", "pipeline", "inference", "formats", "memory",
+            "xla", "accuracy")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +56,9 @@ class Settings:
     inference_batch: int = 128
     inference_repeats: int = 5
     latency_calls: int = 30
+    formats_models: tuple = ("conv_autoencoder", "pconv_autoencoder", "gan_joint")
+    formats_batches: tuple = (1, 32)  # ms per image at each batch size
+    formats_repeats: int = 5
     memory_counts: tuple = (40_000, 10_000, 10_000)
     memory_steps: int = 5
     memory_scored_images: int = 1000
@@ -76,6 +80,7 @@ QUICK = Settings(
     precisions=("mixed",), images=64, window_seconds=0.0, windows=2, matmul_size=256,
     matmul_repeats=3, reference_batch=2, layer_repeats=2, pipeline_batch=8, pipeline_batches=4,
     inference_images=16, inference_batch=8, inference_repeats=2, latency_calls=3,
+    formats_models=("conv_autoencoder",), formats_repeats=2,
     memory_counts=(256, 32, 32), memory_steps=2, memory_scored_images=16,
     xla_models=("conv_autoencoder",), xla_batches={"conv_autoencoder": 2},
     accuracy_steps=2, accuracy_batch=4, accuracy_seeds=(0,), accuracy_test_images=8)
@@ -114,6 +119,7 @@ def ceiling(settings: Settings) -> dict:
 def measure_all(settings: Settings, skip: set[str]) -> dict:
     import _models
     from _accuracy import accuracy_check
+    from _formats import formats_table
     from _inference import inference_table
     from _layers import layer_table
     from _memory import peak_memory
@@ -134,6 +140,8 @@ def measure_all(settings: Settings, skip: set[str]) -> dict:
          lambda: layer_table(settings, results["ceiling"]["mixed_dtype"])),
         ("pipeline", "Input pipeline", lambda: pipeline_table(images, settings)),
         ("inference", "Inference", lambda: inference_table(images, settings)),
+        ("formats", "Export formats: file size and CPU latency",
+         lambda: formats_table(images, settings)),
         ("memory", "Peak memory (subprocess)", lambda: peak_memory(settings)),
         ("xla", "XLA", lambda: xla_table(images, settings, results.get("training", []))),
         ("accuracy", "Mixed precision and accuracy", lambda: accuracy_check(settings)),
@@ -180,6 +188,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> dict:
+    from _formats import formats_md
     from _memory import peak_rss_bytes
     from _report import append_section, markdown, targets
 
@@ -203,6 +212,10 @@ def main(argv=None) -> dict:
     results["targets"] = targets(results)
 
     section = markdown(results)
+    if results.get("formats"):
+        formats = results["formats"]
+        section += (f"\n### Export formats ({formats['size']}x{formats['size']} images, CPU, "
+                    f"{formats['threads']} threads)\n\n{formats_md(formats)}\n")
     print("\n" + section)
     suffix = "-quick" if args.quick else ""
     path = args.json or HERE / "results" / f"{now:%Y-%m-%d}{suffix}.json"

@@ -7,6 +7,7 @@ else), never a traceback; ``INPAINT_TF_DEBUG=1`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import textwrap
@@ -52,28 +53,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _start_tensorflow_quietly() -> None:
-    """Imports TensorFlow and starts its runtime with file descriptor 2 muted.
-
-    TensorFlow's C++ start-up messages (oneDNN notices, CUDA probing on machines
-    without a GPU) bypass every logging setting; the CLI keeps its stderr for its
-    own one-line errors. ``INPAINT_TF_DEBUG=1`` shows everything.
-    """
+@contextlib.contextmanager
+def _native_stderr_muted():
+    """File descriptor 2 muted for a block: C++ code (TensorFlow's start-up, the TFLite
+    converter) writes there past every logging setting, and the CLI keeps its stderr
+    for its own one-line errors. ``INPAINT_TF_DEBUG=1`` shows everything."""
     if os.environ.get("INPAINT_TF_DEBUG"):
+        yield
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()
     saved, muted = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(muted, 2)
     try:
-        import keras  # noqa: F401
-        import tensorflow as tf
-
-        tf.constant(0.0).numpy()  # the runtime (and its device probing) starts here
+        yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(muted)
+
+
+def _start_tensorflow_quietly() -> None:
+    """Imports TensorFlow and starts its runtime with file descriptor 2 muted (its oneDNN
+    notices and CUDA probing on machines without a GPU)."""
+    if not os.environ.get("INPAINT_TF_DEBUG"):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _native_stderr_muted():
+        import keras  # noqa: F401
+        import tensorflow as tf
+
+        tf.constant(0.0).numpy()  # the runtime (and its device probing) starts here
 
 
 def main(argv=None) -> int:
@@ -319,19 +327,49 @@ def _configure_inpaint(parser):
 inpaint_command.configure = _configure_inpaint
 
 
-@command("export", "Export a run's model as a TensorFlow SavedModel.",
-         "inpaint-tf export runs/exp3 --out exported/exp3")
+@command("export", "Export a run's model as a SavedModel, a TFLite (LiteRT) or an ONNX file.",
+         "inpaint-tf export runs/exp3 --out exported/exp3\n"
+         "inpaint-tf export runs/exp3 --format tflite --quantize float16 --out exp3.tflite\n"
+         "inpaint-tf export runs/exp3 --format onnx --height 64 --width 64 --out exp3.onnx")
 def export_command(args):
-    from inpaint_tf.export import export_saved_model
+    from inpaint_tf.export import export_model
     from inpaint_tf.training import load_inference_model
 
-    path = export_saved_model(load_inference_model(args.run), args.out)
-    print(f"SavedModel written to {path} (signature 'serve': image, mask -> inpainted)")
+    model = load_inference_model(args.run)
+    # The TFLite converter prints its MLIR diagnostics from C++; the ValueError it ends
+    # in says what failed (and chains the full text).
+    with _native_stderr_muted():
+        path = export_model(model, args.out, format=args.format, quantize=args.quantize,
+                            height=args.height, width=args.width)
+    if args.format == "saved_model":
+        print(f"SavedModel written to {path} (signature 'serve': image, mask -> inpainted)")
+        return
+    from inpaint_tf.export import read_export_metadata
+
+    metadata = read_export_metadata(path)
+    size = f"{metadata['height']}x{metadata['width']}"
+    detail = f", {args.quantize} quantised" if args.quantize else ""
+    print(f"{args.format} file written to {path} ({path.stat().st_size:,} bytes{detail}; "
+          f"image, mask -> inpainted at a fixed {size}, any batch)")
 
 
 def _configure_export(parser):
+    from inpaint_tf.export import FORMATS, QUANTIZATIONS
+
     parser.add_argument("run", help="run folder or .keras file")
-    parser.add_argument("--out", required=True, help="target folder")
+    parser.add_argument("--out", required=True,
+                        help="target folder (saved_model) or file (tflite, onnx)")
+    parser.add_argument("--format", default="saved_model", choices=FORMATS,
+                        help="saved_model (any image size, default), tflite or onnx")
+    parser.add_argument("--quantize", default=None,
+                        choices=[q for q in QUANTIZATIONS if q is not None],
+                        help="tflite only: float16 or dynamic (int8 weights)")
+    parser.add_argument("--height", type=int, default=None,
+                        help="tflite and onnx: fixed input height (default: the model's, "
+                             "else 32)")
+    parser.add_argument("--width", type=int, default=None,
+                        help="tflite and onnx: fixed input width (default: the model's, "
+                             "else 32)")
 
 
 export_command.configure = _configure_export

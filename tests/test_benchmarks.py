@@ -20,7 +20,8 @@ from _compute import graph_flops  # noqa: E402
 from _memory import peak_rss_bytes  # noqa: E402
 from study_pipeline import StudySequence, study_mask  # noqa: E402
 
-MASK_KINDS = ("center_box", "random_box", "irregular", "gan_rectangle")
+from inpaint_tf.masks import MASK_KINDS  # noqa: E402
+
 MODELS = ("conv_autoencoder", "pconv_autoencoder", "gan_joint")
 
 
