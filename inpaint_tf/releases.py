@@ -90,6 +90,11 @@ def pretrained_manifest(name: str, folder=None) -> dict:
     return manifest
 
 
+def image_checksum(images) -> str:
+    """The first 16 hex digits of the SHA-256 of an image array's bytes (as run records)."""
+    return hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()[:16]
+
+
 def file_sha256(path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -268,6 +273,13 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     for variable, value in zip(network.weights, float16_weights(trained).values()):
         variable.assign(value.astype(np.float32))
     split = load_cifar10(data or config.data.source or None)
+    manifest["data"] = {"source": metrics.get("data_source"),
+                        "train_checksum": image_checksum(split.train.images),
+                        "test_checksum": image_checksum(split.test.images)}
+    if manifest["data"]["test_checksum"] != metrics.get("test_checksum"):
+        raise ValueError(f"The test images read ({manifest['data']['test_checksum']}) are not "
+                         f"those the run was scored on ({metrics.get('test_checksum')}): "
+                         "give the run's data copy")
     n = test_images or config.data.test_images
     manifest["test"] = score_release(network, manifest["mask_kinds"],
                                      fill_value=config.data.fill_value, split=split, n=n)

@@ -483,6 +483,7 @@ def fixed_test_set(config: ExperimentConfig, split: Split, kind: str | None = No
 def _finish(model, config, run, state, split, policy, strategy, data_label) -> None:
     """Final evaluation, samples, model file and SavedModel, each written atomically."""
     from inpaint_tf.export import export_saved_model
+    from inpaint_tf.releases import image_checksum
 
     network = inference_model(model)
     images, masks = fixed_test_set(config, split)
@@ -502,14 +503,8 @@ def _finish(model, config, run, state, split, policy, strategy, data_label) -> N
         batch_size=config.training.batch_size,
         steps_per_epoch=config.training.steps_per_epoch or "full",
         data_source=data_label,
-        test_checksum=_checksum(split.test.images))
+        test_checksum=image_checksum(split.test.images))
     _io.write_json(run.metrics, metrics)
-
-
-def _checksum(images: np.ndarray) -> str:
-    import hashlib
-
-    return hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()[:16]
 
 
 def _write_samples(network, images, masks, fill_value, path) -> None:
