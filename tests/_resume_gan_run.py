@@ -33,7 +33,7 @@ CONFIG = config_from_dict({
 })
 
 
-def build_tiny_gan(config, input_shape):
+def build_tiny_gan(config, input_shape, total_steps=1):
     gan = InpaintingGAN(tiny_generator(None), tiny_discriminator(input_shape[0], 8),
                         adversarial_weight=config.gan.adversarial_weight,
                         T_c=config.gan.T_c, T_d=config.gan.T_d)
