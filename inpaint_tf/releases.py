@@ -269,9 +269,9 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     }
     # Score the weights as released: float16, widened into a float32 network.
     network = build_network(manifest)
-    trained = load_inference_model(run.path)
-    for variable, value in zip(network.weights, float16_weights(trained).values()):
-        variable.assign(value.astype(np.float32))
+    rounded = float16_weights(load_inference_model(run.path))
+    for variable in network.weights:
+        variable.assign(rounded[_weight_key(variable)].astype(np.float32))
     split = load_cifar10(data or config.data.source or None)
     manifest["data"] = {"source": metrics.get("data_source"),
                         "train_checksum": image_checksum(split.train.images),

@@ -3,13 +3,12 @@ and demo with it by name, on a fresh folder of releases (no training afterwards)
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import cv2
 import numpy as np
 import pytest
+from test_cli_commands import _call
 from test_resume import write_cifar_like
 
 from inpaint_tf import cli, releases
@@ -33,13 +32,6 @@ epochs = 1
 steps_per_epoch = 2
 seed = 0
 """
-
-
-def _call(argv) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = cli.main([str(a) for a in argv])
-    return code, out.getvalue()
 
 
 @pytest.fixture(scope="module")
