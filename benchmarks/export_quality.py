@@ -83,7 +83,7 @@ def measure(model_name: str, masks_kind: str, n: int, data=None) -> list[dict]:
                          "max abs diff": float(np.abs(outputs - reference).max())})
     keras_psnr = rows[0]["hole PSNR (dB)"]
     for row in rows:
-        row["PSNR cost (dB)"] = round(keras_psnr - row["hole PSNR (dB)"], 4)
+        row["PSNR cost (dB)"] = round(keras_psnr - row["hole PSNR (dB)"], 4) + 0.0  # no -0
     return rows
 
 
