@@ -208,7 +208,7 @@ def evaluate_command(args):
     from inpaint_tf.training import evaluate_run
 
     if (args.run is None) == (args.model is None):
-        raise ValueError("Give the model either as RUN_OR_MODEL or as --model, not both")
+        raise ValueError("Give the model once: as RUN_OR_MODEL or as --model")
     row = evaluate_run(args.run or args.model, masks=args.masks, n=args.n, data=args.data,
                        seed=args.seed, area_bins=args.area_bins or None)
     _print_scores(row)

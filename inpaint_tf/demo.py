@@ -52,10 +52,8 @@ def run_demo(out, names=None, n: int = 1000, data=None) -> list[str]:
     """
     from inpaint_tf._validation import check_positive_int
     from inpaint_tf.baselines import NavierStokesBaseline
-    from inpaint_tf.data import fill_holes
     from inpaint_tf.evaluation import as_predict_fn, evaluate
     from inpaint_tf.masks import eval_masks
-    from inpaint_tf.plotting import show_images
     from inpaint_tf.releases import pretrained, pretrained_manifest, pretrained_names
 
     names = pretrained_names() if names is None else list(names)
@@ -84,7 +82,7 @@ def run_demo(out, names=None, n: int = 1000, data=None) -> list[str]:
                          f"{ours['hole_ssim']:.3f} | {theirs['hole_ssim']:.3f} |")
             grid = out / f"samples_{name}_{kind}.png"
             _sample_grid(images[:SAMPLE_COUNT], masks[:SAMPLE_COUNT], predict, baseline, fill,
-                         name, grid, show_images, fill_holes)
+                         name, grid)
             grids.append(grid)
     shutil.copyfile(grids[0], out / "samples.png")
     _io.write_text(out / "figures.md", "\n".join(lines) + "\n")
@@ -92,9 +90,11 @@ def run_demo(out, names=None, n: int = 1000, data=None) -> list[str]:
             f"figures: {out / 'figures.md'}"]
 
 
-def _sample_grid(images, masks, predict, baseline, fill, name, path, show_images,
-                 fill_holes) -> None:
+def _sample_grid(images, masks, predict, baseline, fill, name, path) -> None:
+    """Rows of original | mask | masked input | Navier–Stokes | the model's composite."""
+    from inpaint_tf.data import fill_holes
     from inpaint_tf.evaluation import composite
+    from inpaint_tf.plotting import show_images
 
     floats = images.astype(np.float32) / 255.0
     masks = masks.astype(np.float32)

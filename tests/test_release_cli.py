@@ -125,6 +125,8 @@ def test_bad_release_inputs_are_one_line_errors(package_releases, capsys):
     assert cli.main(["evaluate", "--model", "nope"]) == 2
     assert "No model found at nope" in capsys.readouterr().err
     assert cli.main(["evaluate", str(root / "run"), "--model", "tiny_release"]) == 2
-    assert "not both" in capsys.readouterr().err
+    assert "Give the model once" in capsys.readouterr().err
+    assert cli.main(["evaluate"]) == 2
+    assert "Give the model once" in capsys.readouterr().err
     assert cli.main(["release", str(root / "missing")]) == 2
     assert "not a finished run folder" in capsys.readouterr().err
