@@ -38,7 +38,9 @@ def demo_images(n: int, data=None) -> tuple[np.ndarray, str]:
         images = load_cifar10(local or str(cached)).test.images[:n]
         return images, f"CIFAR-10 test images ({local or cached})"
     images = synthetic_split(n_train=1, n_validation=1, n_test=n, seed=0).test.images
-    return images, "synthetic images (no local CIFAR-10 copy; set INPAINT_TF_DATA)"
+    return images, ("synthetic images (no local CIFAR-10 copy; set INPAINT_TF_DATA). They are "
+                    "smooth gradients, which favour Navier-Stokes' diffusion: the models' "
+                    "CIFAR-10 figures are in their manifests")
 
 
 def run_demo(out, names=None, n: int = 1000, data=None) -> list[str]:
