@@ -167,19 +167,23 @@ def _hole_table(runs, reference) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _bin_table(runs, data, baselines: bool) -> pd.DataFrame | None:
-    """Hole figures per hole-share bin: runs' area-bin evaluations and the baselines'."""
+def _bin_evaluations(runs):
+    """(run, evaluation) pairs scored per hole-share bin on the fixed masks."""
+    return [(run, test) for run in runs for test in run.get("evaluations", [])
+            if "area_bins" in test and _is_fixed_set(test)]
+
+
+def _bin_table(runs, reference) -> pd.DataFrame | None:
+    """Hole figures per hole-share bin: runs' area-bin evaluations and the baselines' on
+    the same masks (from `reference`, scored with bins)."""
     rows, done = [], set()
-    for run in runs:
-        for test in run.get("evaluations", []):
-            if "area_bins" not in test or not _is_fixed_set(test):
-                continue
-            rows += [_bin_row(run["run"], test["masks"], b) for b in test["area_bins"]]
-            key = (test["masks"], test["n"])
-            if baselines and key not in done:
-                done.add(key)
-                for name, row in baseline_scores(*key, data, area_bins=True).items():
-                    rows += [_bin_row(name, test["masks"], b) for b in row["area_bins"]]
+    for run, test in _bin_evaluations(runs):
+        rows += [_bin_row(run["run"], test["masks"], b) for b in test["area_bins"]]
+        key = (test["masks"], test["n"])
+        if key in reference and key not in done:
+            done.add(key)
+            for name, row in reference[key].items():
+                rows += [_bin_row(name, test["masks"], b) for b in row["area_bins"]]
     return pd.DataFrame(rows) if rows else None
 
 
@@ -270,13 +274,12 @@ def build_report(run_dirs, out, *, data=None, command: str = "", baselines: bool
     if not runs:
         raise ValueError("No run folders given")
     study_table = pd.DataFrame([row for run in runs for row in _study_table_rows(run)])
-    reference = {}
-    if baselines:
-        for run in runs:
-            for test in scored_rows(run):
-                key = (test["masks"], test["n"])
-                if key not in reference:
-                    reference[key] = baseline_scores(*key, data)
+    # Navier–Stokes and Telea once per mask set, per bin where a run was scored per bin.
+    binned = {(test["masks"], test["n"]) for _, test in _bin_evaluations(runs)}
+    keys = dict.fromkeys([*((test["masks"], test["n"]) for run in runs
+                            for test in scored_rows(run)), *binned])  # in the runs' order
+    reference = {key: baseline_scores(*key, data, area_bins=key in binned or None)
+                 for key in keys} if baselines else {}
     details = pd.DataFrame([{
         "run": run["run"], "config": run.get("config"), "epochs": run["epochs"],
         "steps/epoch": run.get("steps_per_epoch"), "batch": run["batch_size"],
@@ -295,7 +298,7 @@ def build_report(run_dirs, out, *, data=None, command: str = "", baselines: bool
     ]
     optional = (
         ("## Hole-share bins (irregular strokes of controlled area, same masks for all)",
-         _bin_table(runs, data, baselines)),
+         _bin_table(runs, reference)),
         ("## Time to quality (validation hole PSNR after each epoch; the study bar is the "
          "hole PSNR that the strictest study row of the run's mask kinds implies)",
          _time_to_quality(runs, data, baselines)),
