@@ -213,13 +213,13 @@ def first_passing_minutes(history: list[dict], bar: float):
 
 
 def _time_to_quality(runs, data, baselines: bool) -> pd.DataFrame | None:
+    from inpaint_tf.training import VALIDATION_MASK_SEED
+
     rows = []
     for run in runs:
         config = run.get("config_object")
         if run.get("study_experiment") or not run["history"] or config is None:
             continue
-        from inpaint_tf.training import VALIDATION_MASK_SEED
-
         n = config.data.validation_images
         ns = (baseline_scores(config.data.masks, n, data, seed=VALIDATION_MASK_SEED,
                               subset="validation")["navier_stokes"]["hole_psnr"]
