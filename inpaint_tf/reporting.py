@@ -16,7 +16,8 @@ Telea on the same fixed test masks, and writes one Markdown file with:
   `irregular_area` masks with ``area_bins`` and the baselines on the same masks;
 - time to quality: the minutes of training after which the validation hole PSNR
   first passed Navier–Stokes (on the same validation images and holes) and the
-  hole PSNR that the strictest study row of the run's mask kinds implies;
+  hole PSNR that the strictest study row of the run's mask kinds implies (a study
+  config's own row for a reproduction);
 - a held-out check: hole PSNR on masks drawn with another seed beside the fixed set's.
 
 Example:
@@ -83,6 +84,12 @@ def _study_rows_of(run: dict, masks: str) -> list[tuple[int, dict]]:
     return [(n, row) for n, row in STUDY_RESULTS.items() if row["masks"] == masks]
 
 
+def _rows_facing_study(run: dict) -> list[dict]:
+    """The scored rows set against study rows: a reproduction's test row only (its
+    study row holds for its own mask kind), every scored row of a run of our own."""
+    return [run["test"]] if run.get("study_experiment") else scored_rows(run)
+
+
 def _ours(test: dict, protocol: str) -> dict:
     if protocol == "study":
         return {"mse": test["study_mse"], "mae": test["study_mae"], "dice": test["study_dice"],
@@ -94,7 +101,7 @@ def _ours(test: dict, protocol: str) -> dict:
 def _study_table_rows(run: dict) -> list[dict]:
     """Ours beside the study's, each under the protocol the study used for the row."""
     rows = []
-    for test in scored_rows(run) if not run.get("study_experiment") else [run["test"]]:
+    for test in _rows_facing_study(run):
         for number, study in _study_rows_of(run, test["masks"]) or [(None, None)]:
             # Rows without study figures follow the study's choice for their model
             # family: the GAN is trained on the hole only, so it is scored on the hole.
@@ -218,14 +225,14 @@ def _time_to_quality(runs, data, baselines: bool) -> pd.DataFrame | None:
     rows = []
     for run in runs:
         config = run.get("config_object")
-        if run.get("study_experiment") or not run["history"] or config is None:
+        if not run["history"] or config is None:
             continue
         n = config.data.validation_images
         ns = (baseline_scores(config.data.masks, n, data, seed=VALIDATION_MASK_SEED,
                               subset="validation")["navier_stokes"]["hole_psnr"]
               if baselines else None)
         study_bars = [implied_hole_psnr(study, test["hole_share"])
-                      for test in scored_rows(run)
+                      for test in _rows_facing_study(run)
                       for _, study in _study_rows_of(run, test["masks"])]
         study_bar = max(study_bars) if study_bars else None
 

@@ -156,3 +156,21 @@ def test_bins_and_time_to_quality_with_real_baselines(tmp_path, tiny_images):
     hole_rows = _lines(text, "## Hole-only", "| own_unet_irregular")
     assert len(hole_rows) == 2 and all("| yes |" in line or "| no |" in line
                                        for line in hole_rows)
+
+
+def test_a_study_reproduction_gets_a_time_to_quality_line_against_its_own_row(tmp_path):
+    run = _run_folder(tmp_path, "exp3", 3, _row(masks="irregular", hole_share=0.1))
+    # A later evaluation on larger holes does not move the bar: exp3's row is for strokes.
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["evaluations"] = [_row(masks="irregular_area", hole_share=0.3)]
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    save_config(load_config("exp3_conv_autoencoder_irregular"), run / "config.toml")
+    # exp3's whole-image MSE 0.00106 over a 10 % hole share: a hole MSE of 0.0106, 19.75 dB.
+    (run / "state.json").write_text(json.dumps({"history": [
+        {"epoch": 1, "seconds": 60, "val_hole_psnr": 19.5},
+        {"epoch": 2, "seconds": 120, "val_hole_psnr": 19.9}]}))
+    text = reporting.build_report([run], tmp_path / "R.md", baselines=False)
+    quality, = _lines(text, "## Time to quality", "| exp3")
+    cells = [cell.strip() for cell in quality.strip("|").split("|")]
+    assert float(cells[5]) == pytest.approx(19.75, abs=0.005)
+    assert cells[6] == "3"  # passed after epoch 2: 60 + 120 seconds
