@@ -5,7 +5,7 @@ import keras_checks
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from inpaint_tf.layers.partial_conv2d import PartialConv2D
@@ -491,6 +491,30 @@ def _pconv_cases(draw):
     }
 
 
+def _onednn_miscomputes(batch, strides, out_shape):
+    """TensorFlow 2.21's oneDNN float32 convolution gets wrong values (tf.nn.conv2d
+    itself, against float64) when the stride is along the width only, the output is
+    one column wide and at least two rows high, the batch holds two or more images and
+    the input has one channel, as the layer's window-counting convolution always has
+    (a scan of 29,889 shapes with kernels and strides up to 3 found no other case);
+    not our case to test."""
+    return (batch > 1 and strides[0] == 1 and strides[1] > 1
+            and out_shape[2] == 1 and out_shape[1] >= 2)
+
+
+def test_onednn_exclusion_matches_the_known_failure():
+    x = np.ones((2, 2, 3, 1), "float32")
+    kernel = np.ones((1, 2, 1, 1), "float32")
+    out = tf.nn.conv2d(x, kernel, strides=(1, 1, 2, 1), padding="VALID")
+    reference = tf.nn.conv2d(x.astype("float64"), kernel.astype("float64"),
+                             strides=(1, 1, 2, 1), padding="VALID")
+    assert _onednn_miscomputes(2, (1, 2), out.shape)
+    assert not _onednn_miscomputes(1, (1, 2), out.shape)
+    assert not _onednn_miscomputes(2, (2, 2), out.shape)
+    if np.allclose(out, reference):  # a TensorFlow with the fix: drop the exclusion
+        pytest.skip("this TensorFlow computes the excluded shapes correctly")
+
+
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=_pconv_cases())
@@ -502,6 +526,7 @@ def test_property_matches_reference_finite_binary_and_zero_in_holes(case):
     layer.build([features.shape, valid.shape])
     _randomise_weights(layer, rng)
     out, new_valid = _run(layer, features, valid)
+    assume(not _onednn_miscomputes(case["shape"][0], layer.strides, out.shape))
     assert np.all(np.isfinite(out))
     assert set(np.unique(new_valid)) <= {0.0, 1.0}
     assert np.all(out[np.broadcast_to(new_valid[..., :1] == 0, out.shape)] == 0)
