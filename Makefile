@@ -2,14 +2,14 @@
 #   make run   - create .venv if missing, install the package, inpaint with the
 #                released models (no training)
 #   make test  - the same with the test extra, then the whole test suite
-# Also: make bench (benchmarks), make lint.
+# Also: make bench (benchmarks), make lint, make wheel (a wheel to install elsewhere).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 RUN_ARGS ?=
 
-.PHONY: run train-demo test bench lint clean
+.PHONY: run train-demo test bench lint wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,17 @@ bench: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check inpaint_tf tests benchmarks notebooks
+
+# The wheel to install anywhere else (Kaggle, Colab, a machine without this clone):
+# dist/inpaint_tf-<version>-py3-none-any.whl, with the released models and the shipped
+# configs inside. build/ goes first, so that no module deleted since an earlier build
+# lingers in the wheel. Offline, with setuptools and wheel installed in the venv:
+# make wheel WHEEL_ARGS=--no-build-isolation
+WHEEL_ARGS ?=
+wheel: $(BIN)/python
+	rm -rf build
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist $(WHEEL_ARGS) .
+	@ls dist/*.whl
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -18,6 +18,7 @@ from string import Template
 
 import nbformat
 
+from inpaint_tf import __version__
 from inpaint_tf.experiments import STUDY_RESULTS, ExperimentConfig, load_config
 
 FOLDER = Path(__file__).resolve().parent
@@ -61,14 +62,26 @@ and 8 test images. Its numbers mean nothing; it shows that every step runs. With
 the run takes the study's full budget: use a GPU (Kaggle or Colab). Training writes a run
 folder and resumes from its last completed epoch when the training cell is run again."""),
     ("code", "install", """\
-# Installs inpaint-tf on Kaggle or Colab; a no-op where it is installed already.
-# A git URL or a local path of this repository works in place of "inpaint-tf" too.
+# Installs inpaint_tf where it is missing (Kaggle, Colab); does nothing where it imports.
+# Set INSTALL_FROM to where the code is: this repository's git URL, the path of a clone,
+# or a wheel built by `make wheel` (see notebooks/README.md). No package of this name is
+# published on the package index, so nothing is ever installed by bare name.
 import importlib.util
 import subprocess
 import sys
 
+INSTALL_FROM = ""  # e.g. "git+https://github.com/OWNER/REPO.git", or a clone's or wheel's path
+
 if importlib.util.find_spec("inpaint_tf") is None:
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", "inpaint-tf"])"""),
+    if "/" not in INSTALL_FROM:  # a URL or a path, never a name looked up on the index
+        raise RuntimeError(
+            "inpaint_tf is not installed. Set INSTALL_FROM in this cell to where its code "
+            "is, then run the cell again:\\n"
+            '  Colab: the git URL, INSTALL_FROM = "git+https://github.com/OWNER/REPO.git"\\n'
+            "  Kaggle: attach a wheel built by `make wheel` as a dataset, INSTALL_FROM = "
+            '"/kaggle/input/DATASET/inpaint_tf-$version-py3-none-any.whl"\\n'
+            "  Elsewhere: the path of a clone or of a wheel.")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", INSTALL_FROM])"""),
     ("code", "parameters", """\
 CONFIG = "$config"  # a shipped config name or the path of a TOML config
 QUICK = False  # True: a smoke run of seconds on synthetic data
@@ -213,6 +226,7 @@ def build_notebook(stem: str) -> nbformat.NotebookNode:
         "title": title, "description": config.description, "config": config_name,
         "facts": _facts(config), "study": _study(config),
         "summary": GAN_SUMMARY if config.is_gan else AUTOENCODER_SUMMARY,
+        "version": __version__,
     }
     cells = []
     for cell_type, cell_id, source in TEMPLATE:

@@ -1,4 +1,5 @@
-"""The seven study notebooks: stored clean and current, and each runs top to bottom.
+"""The seven study notebooks: stored clean and current, each runs top to bottom, and
+their install cell installs only from the source it is given.
 
 The executions set ``QUICK = True`` in the tagged parameters cell (synthetic images, one
 epoch of two batches of 8) and run each notebook in a fresh "python3" kernel whose
@@ -24,6 +25,7 @@ FOLDER = ROOT / "notebooks"
 CELL_TIMEOUT = 300  # seconds per cell; a QUICK cell takes at most tens of seconds
 WORKERS = min(2, os.cpu_count() or 1)  # notebooks executed at once
 QUICK_LINE = re.compile(r"^QUICK = False\b", re.MULTILINE)
+INSTALL_LINE = re.compile(r'^INSTALL_FROM = ""(?=  #)', re.MULTILINE)
 
 
 def _load_generator():
@@ -106,21 +108,82 @@ def test_notebook_parameters_and_library_only_code(stem):
                     "importlib", "subprocess", "sys", "numpy", "tensorflow"}, cell.id
 
 
-@pytest.mark.parametrize("installed", [True, False])
-def test_install_cell_installs_only_when_missing(installed, monkeypatch):
+def _install_cell(install_from: str) -> str:
+    """The stored install cell's source, with `INSTALL_FROM` set as a user would set it."""
+    source = next(c.source for c in _read(STEMS[0]).cells if c.get("id") == "install")
+    source, count = INSTALL_LINE.subn(f"INSTALL_FROM = {install_from!r}", source)
+    assert count == 1, "the install cell must have one `INSTALL_FROM = \"\"` line"
+    return source
+
+
+def _message_says_how(message: str) -> None:
+    assert message.startswith("inpaint_tf is not installed. Set INSTALL_FROM"), message
+    for hint in ("Colab", "git+https://", "Kaggle", "make wheel", ".whl", "clone"):
+        assert hint in message, hint
+
+
+@pytest.mark.parametrize("importable, install_from, expected", [
+    (True, "", "nothing"),
+    (True, "git+https://example.org/inpaint_tf.git", "nothing"),
+    (False, "git+https://example.org/inpaint_tf.git", "pip"),
+    (False, "inpaint-tf[export] @ git+https://example.org/inpaint_tf.git", "pip"),
+    (False, "/kaggle/input/inpaint-tf/inpaint_tf-0.1.0-py3-none-any.whl", "pip"),
+    (False, "/content/inpaint_tf", "pip"),
+    (False, "", "message"),
+    (False, "inpaint-tf", "message"),  # a bare name would be looked up on the index
+    (False, "inpaint-tf[export]==0.1.0", "message"),
+])
+def test_install_cell(importable, install_from, expected, monkeypatch):
+    """Importable: no pip call. Missing with a URL or a path: pip installs exactly that.
+    Missing with nothing (or a bare name) given: the message, and no pip call."""
     import importlib.util as importlib_util
     import subprocess
     import sys
 
     calls = []
-    monkeypatch.setattr(importlib_util, "find_spec",
-                        lambda name: object() if installed or name != "inpaint_tf" else None)
+    find_spec = importlib_util.find_spec
+    monkeypatch.setattr(importlib_util, "find_spec", lambda name, *args: (
+        find_spec(name, *args) if importable or name != "inpaint_tf" else None))
     monkeypatch.setattr(subprocess, "check_call", calls.append)
-    source = next(c.source for c in _read(STEMS[0]).cells if c.get("id") == "install")
-    exec(compile(source, "install", "exec"), {})
-    expected = [] if installed else [[sys.executable, "-m", "pip", "install", "--quiet",
-                                      "inpaint-tf"]]
-    assert calls == expected
+    code = compile(_install_cell(install_from), "install", "exec")
+    if expected == "message":
+        with pytest.raises(RuntimeError) as error:
+            exec(code, {})
+        _message_says_how(str(error.value))
+    else:
+        exec(code, {})
+    pip = [[sys.executable, "-m", "pip", "install", "--quiet", install_from]]
+    assert calls == (pip if expected == "pip" else [])
+
+
+def test_notebook_without_the_package_stops_at_the_install_cell(tmp_path, monkeypatch):
+    """Run as a user would, in a kernel of a fresh environment where inpaint_tf does not
+    import and no source is given: the install cell stops the run with its message."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from test_wheel import bare_venv
+
+    python = bare_venv(tmp_path / "venv")
+    kernel = tmp_path / "jupyter" / "kernels" / "bare"
+    kernel.mkdir(parents=True)
+    (kernel / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "bare", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    environment = _kernel_environment()
+    environment.pop("PYTHONPATH")
+    notebook = _read(STEMS[0])
+    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="bare",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    with pytest.raises(CellExecutionError) as error:
+        client.execute(env=environment)
+    assert error.value.ename == "RuntimeError"
+    _message_says_how(error.value.evalue)
+    ran = [cell.id for cell in notebook.cells
+           if cell.cell_type == "code" and cell.execution_count is not None]
+    assert ran == ["install"]  # the run stopped there
+    site_packages = next((tmp_path / "venv" / "lib").glob("python*/site-packages"))
+    assert not list(site_packages.glob("inpaint_tf*"))  # and installed nothing
 
 
 def test_with_quick_sets_quick_and_refuses_a_missing_line():
