@@ -2,8 +2,10 @@
 
 Hole masks follow one convention everywhere: 1 = hole, 0 = known.
 
-Importing the package is cheap and has no side effect: each public name is
-imported from its module (TensorFlow with it) on first use.
+Importing the package is cheap: each public name is imported from its module
+(TensorFlow with it) on first use. The library's Keras classes are registered as
+soon as Keras is imported, so `keras.saving.load_model` reads the models it
+saves after a bare ``import inpaint_tf`` (see `inpaint_tf._registration`).
 
 Example:
     >>> from inpaint_tf import build_pconv_unet, load_cifar10, make_dataset, inpaint
@@ -20,6 +22,8 @@ Released models inpaint without training:
 
 import importlib
 
+from inpaint_tf import _registration
+
 __version__ = "0.1.0"
 
 # Public name -> the module that defines it.
@@ -33,7 +37,7 @@ _EXPORTS = {
     "CIFAR10_CLASSES": "inpaint_tf.data",
     "Split": "inpaint_tf.data",
     "Subset": "inpaint_tf.data",
-    "fill_holes": "inpaint_tf.data",
+    "fill_holes": "inpaint_tf.compositing",
     "full_pass_steps": "inpaint_tf.data",
     "load_cifar10": "inpaint_tf.data",
     "load_image_folder": "inpaint_tf.data",
@@ -41,7 +45,7 @@ _EXPORTS = {
     "make_eval_dataset": "inpaint_tf.data",
     "synthetic_split": "inpaint_tf.data",
     "as_predict_fn": "inpaint_tf.evaluation",
-    "composite": "inpaint_tf.evaluation",
+    "composite": "inpaint_tf.compositing",
     "evaluate": "inpaint_tf.evaluation",
     "results_table": "inpaint_tf.evaluation",
     "write_table": "inpaint_tf.evaluation",
@@ -85,15 +89,15 @@ _EXPORTS = {
     "build_glcic_generator": "inpaint_tf.models",
     "build_pconv_unet": "inpaint_tf.models",
     "build_unet_autoencoder": "inpaint_tf.models",
-    "pretrained": "inpaint_tf.releases",
-    "pretrained_manifest": "inpaint_tf.releases",
-    "pretrained_names": "inpaint_tf.releases",
+    "pretrained": "inpaint_tf.released_models",
+    "pretrained_manifest": "inpaint_tf.released_models",
+    "pretrained_names": "inpaint_tf.released_models",
     "release_run": "inpaint_tf.releases",
     "run_demo": "inpaint_tf.demo",
-    "RunFolder": "inpaint_tf.training",
-    "build_model": "inpaint_tf.training",
-    "evaluate_run": "inpaint_tf.training",
-    "load_inference_model": "inpaint_tf.training",
+    "RunFolder": "inpaint_tf.run_folders",
+    "build_model": "inpaint_tf.model_building",
+    "evaluate_run": "inpaint_tf.run_evaluation",
+    "load_inference_model": "inpaint_tf.model_loading",
     "train": "inpaint_tf.training",
 }
 
@@ -107,6 +111,9 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(_EXPORTS[name]), name)
     globals()[name] = value
     return value
+
+
+_registration.install()
 
 
 def __dir__():

@@ -205,7 +205,7 @@ def _print_scores(row):
          "inpaint-tf evaluate runs/exp3 --masks irregular --n 10000\n"
          "inpaint-tf evaluate --model own_unet_irregular --masks irregular_area --area-bins")
 def evaluate_command(args):
-    from inpaint_tf.training import evaluate_run
+    from inpaint_tf.run_evaluation import evaluate_run
 
     if (args.run is None) == (args.model is None):
         raise ValueError("Give the model once: as RUN_OR_MODEL or as --model")
@@ -292,7 +292,7 @@ def inpaint_command(args):
     from inpaint_tf import _io
     from inpaint_tf.inference import inpaint
     from inpaint_tf.masks import load_mask_image
-    from inpaint_tf.training import load_inference_model
+    from inpaint_tf.model_loading import load_inference_model
 
     # Checked first: OpenCV would print its own warning for a missing file, and raise
     # its own error for an unknown output format only after the model has run.
@@ -333,7 +333,7 @@ inpaint_command.configure = _configure_inpaint
          "inpaint-tf export runs/exp3 --format onnx --height 64 --width 64 --out exp3.onnx")
 def export_command(args):
     from inpaint_tf.export import export_model
-    from inpaint_tf.training import load_inference_model
+    from inpaint_tf.model_loading import load_inference_model
 
     model = load_inference_model(args.run)
     # The TFLite converter prints its MLIR diagnostics from C++; the ValueError it ends

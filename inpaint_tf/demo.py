@@ -56,7 +56,7 @@ def run_demo(out, names=None, n: int = 1000, data=None) -> list[str]:
     from inpaint_tf.baselines import NavierStokesBaseline
     from inpaint_tf.evaluation import as_predict_fn, evaluate
     from inpaint_tf.masks import eval_masks
-    from inpaint_tf.releases import pretrained, pretrained_manifest, pretrained_names
+    from inpaint_tf.released_models import pretrained, pretrained_manifest, pretrained_names
 
     names = pretrained_names() if names is None else list(names)
     if not names:
@@ -94,8 +94,7 @@ def run_demo(out, names=None, n: int = 1000, data=None) -> list[str]:
 
 def _sample_grid(images, masks, predict, baseline, fill, name, path) -> None:
     """Rows of original | mask | masked input | Navier–Stokes | the model's composite."""
-    from inpaint_tf.data import fill_holes
-    from inpaint_tf.evaluation import composite
+    from inpaint_tf.compositing import composite, fill_holes
     from inpaint_tf.plotting import show_images
 
     floats = images.astype(np.float32) / 255.0

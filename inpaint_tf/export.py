@@ -40,7 +40,8 @@ Route chosen for each converter, with TensorFlow 2.21, NumPy 2.4 and protobuf 7:
   model is checked with ``onnx.checker`` (types and shapes included) before it
   is written.
 
-``pip install 'inpaint-tf[export]'`` installs tf2onnx, ONNX Runtime and LiteRT.
+The ``export`` extra (``pip install "<clone, wheel or git URL>[export]"``, README
+"Installing") installs tf2onnx, ONNX Runtime and LiteRT.
 
 Example:
     >>> from inpaint_tf import export_onnx, export_saved_model, export_tflite
@@ -70,7 +71,8 @@ METADATA_KEY = "inpaint_tf"
 ONNX_OPSET = 17
 DEFAULT_SIZE = 32  # height and width of a fixed-size export when the model has none
 
-_INSTALL_HINT = "pip install 'inpaint-tf[export]'"
+_INSTALL_HINT = ("install inpaint_tf with its export extra (README, 'Installing'), or "
+                 "pip install tf2onnx onnx onnxruntime ai-edge-litert")
 
 
 def _serving_function(model, multiple: int):
@@ -345,7 +347,7 @@ def export_onnx(model, path, *, height: int | None = None, width: int | None = N
 
     Raises:
         TypeError: `model` is not a `keras.Model`.
-        ImportError: tf2onnx is not installed (``pip install 'inpaint-tf[export]'``).
+        ImportError: tf2onnx is not installed (the ``export`` extra).
         ValueError: an option is out of range, or the model holds ops ONNX cannot
             express (the message names them).
 

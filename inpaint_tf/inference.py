@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from inpaint_tf._validation import as_binary_masks, as_float_images, check_positive_int
-from inpaint_tf.evaluation import composite
+from inpaint_tf.compositing import composite
 
 _DOWNSAMPLING_LAYERS = ("Conv2D", "PartialConv2D", "MaxPooling2D", "AveragePooling2D",
                         "DepthwiseConv2D", "SeparableConv2D")

@@ -48,6 +48,7 @@ from inpaint_tf._validation import as_binary_masks, check_positive_int
 
 STUDY_SIZE = 32
 EVAL_SEED = 20180420  # fixed seed of the evaluation mask sets (any constant would do)
+VALIDATION_MASK_SEED = EVAL_SEED + 1  # validation holes differ from the test holes
 
 
 def _rng(seed) -> np.random.Generator:

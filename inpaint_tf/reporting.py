@@ -36,7 +36,7 @@ import pandas as pd
 from inpaint_tf import _io
 from inpaint_tf.evaluation import format_markdown
 from inpaint_tf.experiments import STUDY_RESULTS, load_config
-from inpaint_tf.masks import EVAL_SEED
+from inpaint_tf.masks import EVAL_SEED, VALIDATION_MASK_SEED
 from inpaint_tf.metrics import psnr_from_mse
 
 
@@ -220,7 +220,6 @@ def first_passing_minutes(history: list[dict], bar: float):
 
 
 def _time_to_quality(runs, data, baselines: bool) -> pd.DataFrame | None:
-    from inpaint_tf.training import VALIDATION_MASK_SEED
 
     rows = []
     for run in runs:

@@ -81,7 +81,7 @@ def test_class_tree_layout_sorted_then_permuted_and_cached(tmp_path, cifar_array
     np.testing.assert_array_equal(split.train.labels, cifar_arrays["y_train"][permuted[N_VAL:]])
     assert len(list(cache.glob("cifar10-tree-*.npz"))) == 1
     # The second load reads the cache: decoding is not called again.
-    monkeypatch.setattr(D, "_decode_images", lambda *a, **k: pytest.fail("decoded again"))
+    monkeypatch.setattr(D.cifar10, "_decode_images", lambda *a, **k: pytest.fail("decoded again"))
     again = D.load_cifar10(root, validation_size=N_VAL, cache_dir=cache)
     np.testing.assert_array_equal(again.train.images, split.train.images)
 

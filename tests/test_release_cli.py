@@ -11,7 +11,8 @@ import pytest
 from test_cli_commands import _call
 from test_resume import write_cifar_like
 
-from inpaint_tf import cli, releases
+from inpaint_tf import cli
+from inpaint_tf import released_models as releases
 
 CONFIG = """
 name = "tiny_release"

@@ -142,11 +142,6 @@ def test_installed_wheel_runs_the_demo_from_outside_the_source_tree(installed):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "inpaint_tf.experiments looks for the shipped configs in "
-    "Path(str(files('inpaint_tf.configs'))); for this namespace package files() returns a "
-    "MultiplexedPath, whose str() is its repr and not a folder, so an installed package "
-    "finds no config by name (a clone finds experiments/ beside the package)"))
 def test_installed_wheel_loads_a_shipped_config_by_name(installed):
     venv, elsewhere = installed
     output = _run([venv / "bin" / "python", "-c",

@@ -36,7 +36,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from inpaint_tf.evaluation import composite
+from inpaint_tf.compositing import composite
 
 PHASES = ("generator", "discriminator", "joint")
 _NOT_COMPILE_ARGUMENTS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")

@@ -1,0 +1,21 @@
+"""Content checksums that name data in run records and release manifests."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+
+def image_checksum(images) -> str:
+    """The first 16 hex digits of the SHA-256 of an image array's bytes (as run records)."""
+    return hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()[:16]
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

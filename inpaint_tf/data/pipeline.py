@@ -1,0 +1,152 @@
+"""tf.data pipelines of masked images: training batches drawn as a pure function of
+(seed, epoch, step), and fixed evaluation batches.
+
+Example:
+    >>> from inpaint_tf import make_dataset
+    >>> train = make_dataset(split.train.images, "irregular", batch_size=32)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from inpaint_tf._validation import as_binary_masks, as_float_images, check_positive_int
+from inpaint_tf.compositing import fill_holes
+from inpaint_tf.masks import check_mask_kind, generate_masks
+
+
+def full_pass_steps(num_images: int, batch_size: int, drop_remainder: bool = True) -> int:
+    """Number of batches in one pass over `num_images`."""
+    if drop_remainder:
+        return num_images // batch_size
+    return -(-num_images // batch_size)
+
+
+def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
+                 seed: int = 0, fill_value: float = 0.0, shuffle: bool = True,
+                 start_epoch: int = 0, epochs: int | None = None,
+                 steps_per_epoch: int | None = None, real_masks: bool = False,
+                 mask_as_sample_weight: bool = False):
+    """A training `tf.data.Dataset` of ``({"image": masked, "mask": mask}, image)``.
+
+    Each epoch draws fresh masks of `mask_kind` and (with `shuffle`) a fresh order,
+    both a pure function of ``(seed, epoch, step)``: a run resumed at `start_epoch`
+    sees exactly the batches an uninterrupted run would have seen. Images are
+    float32 in [0, 1]; holes in "image" hold `fill_value` (the study: 0 for the
+    autoencoders, 1 for partial convolution); "mask" is float32 (B, H, W, 1),
+    1 = hole. Batches are full (``drop_remainder``), so the step traces once.
+
+    The dataset runs from `start_epoch` to `epochs` (forever when None), each
+    epoch `steps_per_epoch` batches (default one pass over the images; more steps
+    continue with a fresh permutation): pass the same `steps_per_epoch` to `fit`.
+
+    Args:
+        images: uint8 (N, H, W, 3) or float in [0, 1]. Float images are held as
+            uint8 (rounded to the nearest 1/255, a quarter of the memory), so the
+            batches are the same as for ``np.round(images * 255).astype(np.uint8)``.
+            H and W must be at least 8 (the masks' minimum).
+        mask_kind: one of `inpaint_tf.masks.MASK_KINDS`.
+        batch_size: images per batch.
+        seed: seed of masks and order, a non-negative integer.
+        fill_value: value written into holes of the input image.
+        shuffle: reshuffle every epoch.
+        start_epoch, epochs: the epochs this dataset covers.
+        steps_per_epoch: batches per epoch (default ``len(images) // batch_size``).
+        real_masks: also yield "real_mask", a second independent mask per image
+            (the GAN pairs real images with freshly drawn masks).
+        mask_as_sample_weight: yield ``(inputs, image, mask)``: Keras passes the
+            hole mask to losses and `weighted_metrics` as `sample_weight`, which
+            is how the masked losses of `inpaint_tf.losses` see the hole.
+
+    Example:
+        >>> ds = make_dataset(x_train, "irregular", batch_size=32)       # doctest: +SKIP
+        >>> model.fit(ds, epochs=20, steps_per_epoch=len(x_train) // 32)  # doctest: +SKIP
+    """
+    import tensorflow as tf
+
+    check_mask_kind(mask_kind)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    for name, value in (("seed", seed), ("start_epoch", start_epoch)):
+        # NumPy seeds must be non-negative; caught here rather than at the first batch.
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
+    source = _as_uint8(images)
+    count, height, width = source.shape[:3]
+    try:  # a size the mask generators refuse fails now, not inside tf.data later
+        generate_masks(mask_kind, 1, 0, height, width)
+    except ValueError as error:
+        raise ValueError(f"`images` are too small for masks: {error}") from error
+    if count < batch_size:
+        raise ValueError(f"batch_size={batch_size} is larger than the {count} images given")
+    steps = check_positive_int(steps_per_epoch, "steps_per_epoch") if steps_per_epoch \
+        else full_pass_steps(count, batch_size)
+
+    @functools.lru_cache(maxsize=4)
+    def order(epoch: int, rep: int) -> np.ndarray:
+        if not shuffle:
+            return np.arange(count)
+        return np.random.default_rng([seed, epoch, 0, rep]).permutation(count)
+
+    def batch_indices(epoch: int, step: int) -> np.ndarray:
+        # Sample j of an epoch is element j % count of the epoch's (j // count)-th
+        # permutation, so epochs longer than one pass stay a pure function of the step.
+        first, last = step * batch_size, (step + 1) * batch_size
+        reps = range(first // count, (last - 1) // count + 1)
+        chained = np.concatenate([order(epoch, rep) for rep in reps])
+        start = first - reps[0] * count
+        return chained[start:start + batch_size]
+
+    def make_batch(epoch, step):
+        epoch, step = int(epoch), int(step)
+        indices = batch_indices(epoch, step)
+        rng = np.random.default_rng([seed, epoch, step + 1])
+        masks = generate_masks(mask_kind, batch_size, rng, height, width)
+        extra = generate_masks(mask_kind, batch_size, rng, height, width) if real_masks \
+            else masks[:0]
+        return source[indices], masks, extra
+
+    def to_example(epoch, step):
+        batch, masks, extra = tf.numpy_function(
+            make_batch, [epoch, step], [tf.uint8, tf.uint8, tf.uint8], stateful=False)
+        batch = tf.ensure_shape(tf.cast(batch, tf.float32) / 255.0,
+                                (batch_size, height, width, 3))
+        masks = tf.ensure_shape(tf.cast(masks, tf.float32), (batch_size, height, width, 1))
+        inputs = {"image": fill_holes(batch, masks, fill_value), "mask": masks}
+        if real_masks:
+            inputs["real_mask"] = tf.ensure_shape(tf.cast(extra, tf.float32),
+                                                  (batch_size, height, width, 1))
+        if mask_as_sample_weight:
+            return inputs, batch, masks
+        return inputs, batch
+
+    last_epoch = np.iinfo(np.int64).max if epochs is None else int(epochs)
+    epochs_dataset = tf.data.Dataset.range(int(start_epoch), last_epoch)
+    dataset = epochs_dataset.flat_map(
+        lambda epoch: tf.data.Dataset.range(steps).map(lambda step: (epoch, step)))
+    dataset = dataset.map(to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def make_eval_dataset(images, masks, *, batch_size: int = 256, fill_value: float = 0.0):
+    """A `tf.data.Dataset` of ``({"image": masked, "mask": mask}, image)`` over fixed masks.
+
+    For validation and testing: no shuffling, every image once, last batch partial.
+    """
+    import tensorflow as tf
+
+    images = as_float_images(images)
+    masks = as_binary_masks(masks, like=images)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    inputs = {"image": fill_holes(images, masks, fill_value), "mask": masks}
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, images))
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _as_uint8(images) -> np.ndarray:
+    array = np.asarray(images)
+    if array.dtype == np.uint8 and array.ndim == 4 and array.shape[-1] == 3 and len(array):
+        return array
+    floats = as_float_images(array)
+    return np.round(floats * 255.0).astype(np.uint8)

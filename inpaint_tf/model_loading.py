@@ -1,0 +1,64 @@
+"""From a reference to a model: a run folder, a ``.keras`` file or a released model's name.
+
+The one place that resolves what users name a model by, for the CLI, evaluation,
+training and releases alike: `load_inference_model` gives the network that
+inpaints, `model_config` the experiment config that made it.
+
+Example:
+    >>> from inpaint_tf import load_inference_model
+    >>> model = load_inference_model("runs/exp3")                   # doctest: +SKIP
+    >>> model = load_inference_model("own_unet_irregular")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from inpaint_tf._registration import register_keras_objects
+from inpaint_tf.experiments import ExperimentConfig, config_from_dict, load_config
+from inpaint_tf.released_models import (
+    is_pretrained_name,
+    pretrained,
+    pretrained_manifest,
+    pretrained_names,
+)
+from inpaint_tf.run_folders import RunFolder
+
+
+def _names_a_release(reference) -> bool:
+    """A released model's name, and no file or folder of that name."""
+    return not Path(reference).exists() and is_pretrained_name(reference)
+
+
+def load_inference_model(run_or_model):
+    """The inference model of a run folder (its model.keras), of a `.keras` file, or
+    a released model by name (`inpaint_tf.pretrained_names()`)."""
+    import keras
+
+    register_keras_objects()  # done at `import keras` already; explicit for clarity
+
+    if _names_a_release(run_or_model):
+        return pretrained(str(run_or_model))
+    path = Path(run_or_model)
+    if path.is_dir():
+        path = RunFolder(path).model
+    if not path.is_file():
+        raise FileNotFoundError(f"No model found at {run_or_model} (expected a run folder "
+                                "with model.keras, a .keras file or a released model: "
+                                f"{', '.join(pretrained_names()) or 'none'})")
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        # Keras reports such a file as "File not found", which it is not.
+        raise ValueError(f"Cannot read model {path}: empty, truncated or not a .keras file")
+    return keras.saving.load_model(path)
+
+
+def model_config(run_or_model) -> ExperimentConfig:
+    """The config that made a model: a run folder's config.toml, a released model's
+    manifest config, else (a bare `.keras` file) the default config."""
+    if _names_a_release(run_or_model):
+        return config_from_dict(pretrained_manifest(str(run_or_model))["config"])
+    run = RunFolder(run_or_model)
+    if run.path.is_dir() and run.config.is_file():
+        return load_config(run.config)
+    return ExperimentConfig()

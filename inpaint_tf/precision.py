@@ -1,0 +1,47 @@
+"""Precision and distribution: the Keras dtype policy of a run and its tf.distribute strategy.
+
+Example:
+    >>> policy_for("float32")
+    'float32'
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from inpaint_tf._system import has_gpu
+
+PRECISIONS = ("float32", "mixed")
+STRATEGIES = ("default", "mirrored")
+
+
+def policy_for(precision: str) -> str:
+    """The Keras dtype policy of a precision: "mixed" is bfloat16 on CPU, float16 on GPU."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"`precision` must be one of {PRECISIONS}. "
+                         f"Received: precision={precision!r}")
+    if precision == "float32":
+        return "float32"
+    return "mixed_float16" if has_gpu() else "mixed_bfloat16"
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Sets the global Keras dtype policy for the block, then restores the previous one."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def make_strategy(name: str):
+    """"default" (one device) or "mirrored" (`tf.distribute.MirroredStrategy`, all GPUs)."""
+    import tensorflow as tf
+
+    if name not in STRATEGIES:
+        raise ValueError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={name!r}")
+    return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()

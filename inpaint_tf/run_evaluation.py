@@ -1,0 +1,73 @@
+"""Scoring a run, a `.keras` file or a released model on its fixed test set.
+
+The test set of a run is the first ``data.test_images`` test images with the
+fixed evaluation masks of a mask kind (`inpaint_tf.masks.eval_masks`), the same
+holes for every model and classical baseline.
+
+Example:
+    >>> from inpaint_tf import evaluate_run
+    >>> row = evaluate_run("runs/exp3", masks="irregular")           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inpaint_tf import _io
+from inpaint_tf._validation import check_positive_int
+from inpaint_tf.data import Split, load_cifar10
+from inpaint_tf.evaluation import as_predict_fn, evaluate
+from inpaint_tf.experiments import ExperimentConfig, with_overrides
+from inpaint_tf.masks import EVAL_SEED, eval_masks
+from inpaint_tf.model_loading import load_inference_model, model_config
+from inpaint_tf.run_folders import RunFolder
+
+
+def load_split(config: ExperimentConfig, split: Split | None) -> Split:
+    """`split` when given, else the CIFAR-10 copy the config names (``data.source``)."""
+    return split if split is not None else load_cifar10(config.data.source or None)
+
+
+def fixed_test_set(config: ExperimentConfig, split: Split, kind: str | None = None,
+                   n: int | None = None, seed: int = EVAL_SEED):
+    """The fixed test images and masks a run is scored on (shared with the baselines).
+
+    `n` (a positive integer, default ``data.test_images``) caps the number of test
+    images; a cap above the test set's size takes them all. `seed` draws another
+    mask set (a held-out check); the default is the fixed evaluation set.
+    """
+    n = config.data.test_images if n is None else check_positive_int(n, "n")
+    images = split.test.images[:n]
+    height, width = images.shape[1:3]
+    return images, eval_masks(kind or config.data.masks, len(images), seed, height, width)
+
+
+def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None,
+                 data=None, split: Split | None = None, seed: int = EVAL_SEED,
+                 area_bins=None) -> dict:
+    """Scores a run's model (or a `.keras` file) on the test set with a fixed mask set,
+    under both protocols; a run folder gets the row appended to its metrics.json.
+
+    `masks` is a mask kind (default the run's), `n` a positive number of test images
+    (default the config's ``data.test_images``), `seed` the mask set's (default the
+    fixed evaluation seed; another one is a held-out check, marked ``mask_seed`` in
+    the row), `area_bins` as in `inpaint_tf.evaluate` (e.g. True with
+    ``masks="irregular_area"``). A missing model raises `FileNotFoundError`; an
+    unreadable one or a bad `n` a `ValueError`.
+    """
+    path = Path(run_or_model)
+    run = RunFolder(path) if path.is_dir() else None
+    config = model_config(run_or_model)
+    if data is not None:
+        config = with_overrides(config, **{"data.source": str(data)})
+    network = load_inference_model(run_or_model)
+    split = load_split(config, split)
+    images, mask_set = fixed_test_set(config, split, masks, n, seed)
+    row = evaluate(as_predict_fn(network), images, mask_set, fill_value=config.data.fill_value,
+                   name=config.name, mask_kind=masks or config.data.masks, area_bins=area_bins)
+    row["mask_seed"] = seed
+    if run is not None:
+        metrics = run.read_metrics()
+        metrics.setdefault("evaluations", []).append(row)
+        _io.write_json(run.metrics, metrics)
+    return row
