@@ -12,6 +12,13 @@ def image_checksum(images) -> str:
     return hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()[:16]
 
 
+def pixel_sha256(image) -> str:
+    """The SHA-256 of an image's shape and pixels: the same for a renamed file or a
+    lossless re-encoding, different for any changed pixel."""
+    image = np.ascontiguousarray(image)
+    return hashlib.sha256(f"{image.shape}{image.dtype}".encode() + image.tobytes()).hexdigest()
+
+
 def file_sha256(path) -> str:
     """The SHA-256 of a file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()

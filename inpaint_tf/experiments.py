@@ -61,6 +61,7 @@ MODEL_KINDS = ("unet_autoencoder", "pconv_unet", "glcic_gan")
 LOSSES = ("mae", "mse", "masked_l1", "pconv")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine", "one_cycle")
+DATA_KINDS = ("cifar10", "photos")
 
 # The study's reported figures (original CIFAR-10, T4 GPU), by experiment number:
 # mask kind, epochs, batch, MSE, MAE, Dice, training minutes, and the protocol it
@@ -96,6 +97,13 @@ class DataConfig:
     fill_value: float = 0.0
     validation_images: int = 10_000  # validation images scored after every epoch
     test_images: int = 10_000  # test images of the final evaluation
+    # "cifar10" (the study's) or "photos": a folder of photos of any size, streamed as
+    # crops (inpaint_tf.data.photos); the keys below apply to photos only.
+    kind: str = "cifar10"
+    crop_size: int = 128
+    min_scale: float = 0.25  # crops' scales, log-uniform in [min_scale, max_scale]
+    max_scale: float = 1.0
+    held_out_photos: int = 32  # photos kept out of training: validation and test crops
 
 
 @dataclasses.dataclass
@@ -188,6 +196,13 @@ def _check_values(config: ExperimentConfig) -> ExperimentConfig:
 
     choice("model.kind", config.model.kind, MODEL_KINDS)
     choice("data.masks", config.data.masks, MASK_KINDS)
+    choice("data.kind", config.data.kind, DATA_KINDS)
+    positive("data.crop_size", config.data.crop_size)
+    positive("data.held_out_photos", config.data.held_out_photos)
+    if not 0 < config.data.min_scale <= config.data.max_scale:
+        raise ValueError("Config keys `data.min_scale` and `data.max_scale` must satisfy "
+                         f"0 < min_scale <= max_scale. Received: {config.data.min_scale}, "
+                         f"{config.data.max_scale}")
     choice("training.loss", config.training.loss, LOSSES)
     choice("training.optimizer", config.training.optimizer, OPTIMIZERS)
     choice("training.schedule", config.training.schedule, SCHEDULES)

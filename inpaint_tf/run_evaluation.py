@@ -15,17 +15,13 @@ from pathlib import Path
 
 from inpaint_tf import _io
 from inpaint_tf._validation import check_positive_int
-from inpaint_tf.data import Split, load_cifar10
+from inpaint_tf.data import Split
 from inpaint_tf.evaluation import as_predict_fn, evaluate
 from inpaint_tf.experiments import ExperimentConfig, with_overrides
 from inpaint_tf.masks import EVAL_SEED, eval_masks
 from inpaint_tf.model_loading import load_inference_model, model_config
 from inpaint_tf.run_folders import RunFolder
-
-
-def load_split(config: ExperimentConfig, split: Split | None) -> Split:
-    """`split` when given, else the CIFAR-10 copy the config names (``data.source``)."""
-    return split if split is not None else load_cifar10(config.data.source or None)
+from inpaint_tf.training_data import scoring_split
 
 
 def fixed_test_set(config: ExperimentConfig, split: Split, kind: str | None = None,
@@ -61,7 +57,7 @@ def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None
     if data is not None:
         config = with_overrides(config, **{"data.source": str(data)})
     network = load_inference_model(run_or_model)
-    split = load_split(config, split)
+    split = scoring_split(config, split)
     images, mask_set = fixed_test_set(config, split, masks, n, seed)
     row = evaluate(as_predict_fn(network), images, mask_set, fill_value=config.data.fill_value,
                    name=config.name, mask_kind=masks or config.data.masks, area_bins=area_bins)

@@ -33,7 +33,7 @@ from inpaint_tf import _io
 from inpaint_tf._checksums import image_checksum
 from inpaint_tf._system import describe_device
 from inpaint_tf.compositing import composite, fill_holes
-from inpaint_tf.data import Split, cifar10_source_label, full_pass_steps, make_dataset
+from inpaint_tf.data import Split
 from inpaint_tf.evaluation import as_predict_fn, evaluate
 from inpaint_tf.experiments import ExperimentConfig, load_config, save_config, with_overrides
 from inpaint_tf.export import export_saved_model
@@ -54,7 +54,7 @@ from inpaint_tf.precision import (  # noqa: F401
     make_strategy,
     policy_for,
 )
-from inpaint_tf.run_evaluation import evaluate_run, fixed_test_set, load_split  # noqa: F401
+from inpaint_tf.run_evaluation import evaluate_run, fixed_test_set  # noqa: F401
 from inpaint_tf.run_folders import (
     RunFolder,
     check_same_experiment,
@@ -63,16 +63,11 @@ from inpaint_tf.run_folders import (
     save_checkpoint,
 )
 from inpaint_tf.schedules import learning_rate_schedule  # noqa: F401
+from inpaint_tf.training_data import epoch_steps, load_training_data, training_dataset
 
 SAMPLE_COUNT = 8
 # Validation figures added to the log after every epoch.
 VALIDATION_KEYS = ("study_mae", "study_mse", "hole_mae", "hole_psnr", "hole_ssim")
-
-
-def _steps_per_epoch(config: ExperimentConfig, num_images: int) -> int:
-    training = config.training
-    return training.steps_per_epoch or full_pass_steps(num_images, training.batch_size)
-
 
 
 def _epoch_callback(run: RunFolder, state: dict, model, validation, fill_value: float):
@@ -149,16 +144,13 @@ def train(config, out_dir, *, epochs: int | None = None, steps_per_epoch: int | 
     import tensorflow as tf
 
     config = _resolve(config, epochs, steps_per_epoch, data, seed)
-    data_label = ("images passed to train()" if split is not None
-                  else cifar10_source_label(config.data.source or None))
     run = RunFolder(out_dir)
     if run.config.is_file():
         check_same_experiment(load_config(run.config), config, run.path)
     run.path.mkdir(parents=True, exist_ok=True)
     save_config(config, run.config)
     state = run.read_state()
-    split = load_split(config, split)
-    input_shape = split.train.images.shape[1:]
+    data = load_training_data(config, split, progress=verbose not in (0, False))
     policy = policy_for(precision)
 
     keras.utils.set_random_seed(config.training.seed)
@@ -166,28 +158,24 @@ def train(config, out_dir, *, epochs: int | None = None, steps_per_epoch: int | 
         tf.config.experimental.enable_op_determinism()
     with dtype_policy(policy):
         distribution = make_strategy(strategy)
-        total_steps = config.training.epochs * _steps_per_epoch(config, len(split.train.images))
+        total_steps = config.training.epochs * epoch_steps(config, data)
         with distribution.scope():
-            model = build_model(config, input_shape, total_steps)
+            model = build_model(config, data.input_shape, total_steps)
         if state["checkpoint"]:
             restore_checkpoint(model, run.path / state["checkpoint"])
         total_epochs = config.training.epochs
         if state["epochs_done"] < total_epochs:
-            _fit(model, config, run, state, split, total_epochs, verbose)
-        _finish(model, config, run, state, split, policy, strategy, data_label)
+            _fit(model, config, run, state, data, total_epochs, verbose)
+        _finish(model, config, run, state, data, policy, strategy)
     return run
 
 
-def _fit(model, config, run, state, split, total_epochs, verbose) -> None:
-    training = config.training
-    steps = _steps_per_epoch(config, len(split.train.images))
-    dataset = make_dataset(
-        split.train.images, config.data.masks, batch_size=training.batch_size,
-        seed=training.seed, fill_value=config.data.fill_value,
-        start_epoch=state["epochs_done"], epochs=total_epochs, steps_per_epoch=steps,
-        real_masks=config.is_gan,
-        mask_as_sample_weight=uses_mask_weights(config))
-    validation = _validation_set(config, split)
+def _fit(model, config, run, state, data, total_epochs, verbose) -> None:
+    steps = epoch_steps(config, data)
+    dataset = training_dataset(config, data, start_epoch=state["epochs_done"],
+                               epochs=total_epochs,
+                               mask_as_sample_weight=uses_mask_weights(config))
+    validation = _validation_set(config, data.split)
     callback = _epoch_callback(run, state, model, validation, config.data.fill_value)
     model.fit(dataset, epochs=total_epochs, initial_epoch=state["epochs_done"],
               steps_per_epoch=steps, callbacks=[callback], verbose=verbose, shuffle=False)
@@ -204,10 +192,10 @@ def _validation_set(config: ExperimentConfig, split: Split):
                               height, width)
 
 
-def _finish(model, config, run, state, split, policy, strategy, data_label) -> None:
+def _finish(model, config, run, state, data, policy, strategy) -> None:
     """Final evaluation, samples, model file and SavedModel, each written atomically."""
     network = inference_model(model)
-    images, masks = fixed_test_set(config, split)
+    images, masks = fixed_test_set(config, data.split)
     scores = evaluate(as_predict_fn(network), images, masks, fill_value=config.data.fill_value,
                       name=config.name, mask_kind=config.data.masks)
     _write_samples(network, images[:SAMPLE_COUNT], masks[:SAMPLE_COUNT],
@@ -223,8 +211,8 @@ def _finish(model, config, run, state, split, policy, strategy, data_label) -> N
         device=describe_device(), precision=policy, strategy=strategy,
         batch_size=config.training.batch_size,
         steps_per_epoch=config.training.steps_per_epoch or "full",
-        data_source=data_label,
-        test_checksum=image_checksum(split.test.images))
+        data_source=data.source, train_checksum=data.train_checksum,
+        test_checksum=image_checksum(data.split.test.images))
     _io.write_json(run.metrics, metrics)
 
 

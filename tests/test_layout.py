@@ -135,6 +135,30 @@ def test_import_inpaint_tf_imports_neither_tensorflow_nor_opencv(tmp_path):
     assert heavy == "[", heavy
 
 
+FIRST_IMPORTS = ("import inpaint_tf; import keras", "import keras; import inpaint_tf",
+                 "from inpaint_tf.layers.harmonic_fill import HarmonicFill",
+                 "import inpaint_tf.data.photos", "from inpaint_tf import build_unet_autoencoder")
+
+
+@pytest.mark.parametrize("first", FIRST_IMPORTS)
+def test_every_keras_class_is_registered_whatever_is_imported_first(first, tmp_path):
+    # Keras is often first imported from inside one of the package's half-run modules;
+    # the registration must wait for it rather than fail on it.
+    result = _run(f"""
+        import warnings
+        warnings.simplefilter("error")
+        {first}
+        import keras
+        print(sorted(k for k in keras.saving.get_custom_objects() if k.startswith("inpaint_tf>")))
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    registered = eval(result.stdout.strip().splitlines()[-1])
+    assert {"inpaint_tf>FillHoles", "inpaint_tf>PartialConv2D", "inpaint_tf>HarmonicFill",
+            "inpaint_tf>InpaintingGAN", "inpaint_tf>MaskedL1",
+            "inpaint_tf>PooledMSE"} <= set(registered)
+    assert len(registered) >= 15
+
+
 def _families():
     """One small model of each family the library saves, built float32."""
     import keras

@@ -1,6 +1,7 @@
 """Keras layers of inpaint_tf."""
 
 from inpaint_tf.layers.dilated_conv2d import DilatedConv2D
+from inpaint_tf.layers.harmonic_fill import HarmonicFill
 from inpaint_tf.layers.partial_conv2d import PartialConv2D
 
-__all__ = ["DilatedConv2D", "PartialConv2D"]
+__all__ = ["DilatedConv2D", "HarmonicFill", "PartialConv2D"]

@@ -6,7 +6,10 @@ from numbers import Integral
 
 import keras
 
+from inpaint_tf.layers.harmonic_fill import HarmonicFill
 from inpaint_tf.models._common import KeepKnown, check_divisible, model_inputs, with_fill
+
+PREFILLS = ("constant", "harmonic")
 
 
 def _positive_int(value) -> bool:
@@ -16,6 +19,7 @@ def _positive_int(value) -> bool:
 def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
                            bottleneck_filters: int = 512, mask_as_input: bool = False,
                            composite_output: bool = False, fill_value: float = 0.0,
+                           prefill: str = "constant",
                            name: str = "unet_autoencoder") -> keras.Model:
     """The study's convolutional UNet autoencoder (7,760,931 parameters at 32x32x3).
 
@@ -45,7 +49,13 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
         composite_output: pass the known pixels of "image" through to the output
             (`KeepKnown`), so the raw output is the composite: its known pixels
             are the input's bit for bit, and a loss on it trains the hole only.
-        fill_value: value written into holes.
+        fill_value: value written into holes (with ``prefill="constant"``).
+        prefill: what the network sees in the holes: "constant" (`fill_value`, the
+            study's input) or "harmonic" (`inpaint_tf.layers.HarmonicFill`, a
+            smooth fill from the hole's surroundings, as good as OpenCV's
+            Navier–Stokes). With "harmonic" the network learns a correction: its
+            last convolution starts at zero and is added to the smooth fill, then
+            clipped to [0, 1], so an untrained model already fills holes smoothly.
         name: model name.
 
     Returns:
@@ -65,10 +75,17 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
     if not _positive_int(bottleneck_filters):
         raise ValueError("`bottleneck_filters` must be a positive integer. "
                          f"Received: bottleneck_filters={bottleneck_filters!r}")
+    if prefill not in PREFILLS:
+        raise ValueError(f"`prefill` must be one of {PREFILLS}. Received: prefill={prefill!r}")
     depth = len(filters)
     check_divisible(input_shape, 2**depth, "input_shape")
     inputs = model_inputs(input_shape)
-    x = with_fill(inputs, fill_value)
+    if prefill == "harmonic":  # float32: the correction is added to it at the output
+        smooth = HarmonicFill(dtype="float32", name="harmonic_fill")(
+            [inputs["image"], inputs["mask"]])
+        x = smooth
+    else:
+        x = with_fill(inputs, fill_value)
     if mask_as_input:
         x = keras.layers.Concatenate(name="input_with_mask")([x, inputs["mask"]])
 
@@ -91,8 +108,14 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
                                          name=f"decoder_stage{stage}_upconv")(x)
         x = keras.layers.Concatenate(name=f"decoder_stage{stage}_concat")([x, skip])
     x = conv_pair(x, filters[0], "output")
-    output = keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid", dtype="float32",
-                                 name="output_conv")(x)
+    if prefill == "harmonic":
+        correction = keras.layers.Conv2D(3, 3, padding="same", dtype="float32",
+                                         kernel_initializer="zeros", name="output_conv")(x)
+        output = keras.layers.Add(dtype="float32", name="output_add")([smooth, correction])
+        output = keras.layers.ReLU(max_value=1.0, dtype="float32", name="output_clip")(output)
+    else:
+        output = keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid",
+                                     dtype="float32", name="output_conv")(x)
     if composite_output:
         output = KeepKnown(name="keep_known")([output, inputs["image"], inputs["mask"]])
     return keras.Model(inputs, output, name=name)
