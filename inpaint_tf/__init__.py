@@ -62,6 +62,7 @@ _EXPORTS = {
     "size_multiple": "inpaint_tf.inference",
     "PartialConv2D": "inpaint_tf.layers",
     "DilatedConv2D": "inpaint_tf.layers",
+    "HarmonicFill": "inpaint_tf.layers",
     "MaskedL1": "inpaint_tf.losses",
     "MaskedL2": "inpaint_tf.losses",
     "PConvLoss": "inpaint_tf.losses",
