@@ -144,6 +144,7 @@ def scan_photos(files, *, refuse: dict[str, str] | None = None, on_error: str = 
             or an unreadable file with ``on_error="raise"``.
     """
     _check_on_error(on_error)
+    files = [str(f) for f in files]
     refuse = test_photo_checksums() if refuse is None else refuse
     kept, sizes, checksums, skipped = [], [], [], []
     bar = _progress_bar(len(files)) if progress else None
