@@ -1,6 +1,4 @@
-"""Hole masks: the study's four generators, fixed evaluation sets and mask files.
-
-Convention everywhere: **1 = hole, 0 = known**, arrays of shape (N, H, W, 1).
+"""The study's mask kinds, drawn for 32 x 32 images (and scaled for others).
 
 The study drew its boxes with ``cv2.rectangle(mask, (x, y), (x + b, y + b), ...)``,
 which fills both corners, so a box of "size b" is b + 1 pixels wide. The
@@ -26,29 +24,19 @@ For other image sizes the ranges are scaled by ``min(H, W) / 32`` (exact at 32).
 Every generator takes a seed or a ``numpy.random.Generator``: same seed, same masks.
 
 Example:
-    >>> from inpaint_tf import masks
-    >>> m = masks.generate_masks("irregular", 4, seed=0)
-    >>> m.shape, m.dtype
-    ((4, 32, 32, 1), dtype('uint8'))
+    >>> from inpaint_tf.masks import irregular_masks
+    >>> irregular_masks(4, seed=0).shape
+    (4, 32, 32, 1)
 """
 
 from __future__ import annotations
 
-import hashlib
-import zipfile
-import zlib
-from collections.abc import Callable
-from pathlib import Path
-
 import cv2
 import numpy as np
 
-from inpaint_tf import _io
-from inpaint_tf._validation import as_binary_masks, check_positive_int
+from inpaint_tf._validation import check_positive_int
 
 STUDY_SIZE = 32
-EVAL_SEED = 20180420  # fixed seed of the evaluation mask sets (any constant would do)
-VALIDATION_MASK_SEED = EVAL_SEED + 1  # validation holes differ from the test holes
 
 
 def _rng(seed) -> np.random.Generator:
@@ -189,6 +177,17 @@ def box_masks(n: int, seed=None, height: int = 32, width: int = 32) -> np.ndarra
 AREA_BINS = ((0.0, 0.1), (0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.6))
 
 
+def _check_bins(bins) -> np.ndarray:
+    """`bins` as a float64 (k, 2) array of (low, high) shares, 0 <= low < high <= 0.9."""
+    bins = np.asarray(bins, np.float64)
+    if bins.ndim != 2 or bins.shape[1] != 2 or not (
+            (bins[:, 0] >= 0).all() and (bins[:, 0] < bins[:, 1]).all()
+            and (bins[:, 1] <= 0.9).all()):
+        raise ValueError("`bins` must be (low, high) hole shares with 0 <= low < high <= 0.9. "
+                         f"Received: bins={bins.tolist()}")
+    return bins
+
+
 def irregular_area_masks(n: int, seed=None, height: int = 32, width: int = 32,
                          bins=AREA_BINS, thickness: tuple[int, int] | None = None) -> np.ndarray:
     """Irregular strokes with a controlled hole share, spanning the `AREA_BINS`.
@@ -209,12 +208,7 @@ def irregular_area_masks(n: int, seed=None, height: int = 32, width: int = 32,
     height, width = _check_size(height, width)
     rng = _rng(seed)
     n = check_positive_int(n, "n")
-    bins = np.asarray(bins, np.float64)
-    if bins.ndim != 2 or bins.shape[1] != 2 or not (
-            (bins[:, 0] >= 0).all() and (bins[:, 0] < bins[:, 1]).all()
-            and (bins[:, 1] <= 0.9).all()):
-        raise ValueError("`bins` must be (low, high) hole shares with 0 <= low < high <= 0.9. "
-                         f"Received: bins={bins.tolist()}")
+    bins = _check_bins(bins)
     thin, thick = thickness or _scaled((1, 4), height, width)
     chosen = rng.integers(0, len(bins), size=n)
     targets = rng.uniform(bins[chosen, 0], bins[chosen, 1])
@@ -246,140 +240,3 @@ def _add_stroke(mask: np.ndarray, rng: np.random.Generator, thin: int, thick: in
         if int(candidate.sum()) <= limit or attempt == tries:
             mask[:] = candidate
             return
-
-
-MASK_GENERATORS: dict[str, Callable[..., np.ndarray]] = {
-    "center_box": center_box_masks,
-    "random_box": random_box_masks,
-    "irregular": irregular_masks,
-    "gan_rectangle": gan_rectangle_masks,
-    "boxes": box_masks,
-    "irregular_area": irregular_area_masks,
-}
-MASK_KINDS = tuple(MASK_GENERATORS)
-
-
-def check_mask_kind(kind: str) -> str:
-    """Returns `kind` or raises a `ValueError` listing the known kinds."""
-    if kind not in MASK_GENERATORS:
-        raise ValueError(f"Unknown mask kind. Expected one of {list(MASK_KINDS)}. "
-                         f"Received: kind={kind!r}")
-    return kind
-
-
-def generate_masks(kind: str, n: int, seed=None, height: int = 32, width: int = 32) -> np.ndarray:
-    """Draws `n` masks of one of the study's kinds (see `MASK_KINDS`).
-
-    Returns uint8 (n, height, width, 1), 1 = hole, every mask with at least one hole
-    pixel and never all hole. An unknown kind, `n` or a size that is not a positive
-    integer, or a size under 8x8 raise a `ValueError`.
-
-    Example:
-        >>> generate_masks("center_box", 2, seed=1).shape
-        (2, 32, 32, 1)
-    """
-    return MASK_GENERATORS[check_mask_kind(kind)](n, seed, height=height, width=width)
-
-
-def eval_masks(kind: str, n: int = 10_000, seed: int = EVAL_SEED, height: int = 32,
-               width: int = 32) -> np.ndarray:
-    """The fixed evaluation mask set of a kind: identical in every process and machine.
-
-    Every model and baseline is scored on the same holes by using this set
-    (`mask_checksum` identifies it).
-
-    Example:
-        >>> a = eval_masks("irregular", 100)
-        >>> bool((a == eval_masks("irregular", 100)).all())
-        True
-    """
-    return generate_masks(kind, n, np.random.default_rng(seed), height, width)
-
-
-def mask_checksum(masks) -> str:
-    """SHA-256 of a mask set (shape and hole pixels), to name a set in reports."""
-    masks = as_binary_masks(masks).astype(bool)
-    digest = hashlib.sha256(str(masks.shape).encode())
-    digest.update(np.packbits(masks).tobytes())
-    return digest.hexdigest()
-
-
-def hole_share(masks) -> float:
-    """Fraction of pixels that are holes."""
-    return float(np.mean(np.asarray(masks) > 0))
-
-
-def hole_shares(masks) -> np.ndarray:
-    """Fraction of hole pixels of each mask of a set (N, H, W[, 1])."""
-    masks = np.asarray(masks)
-    return (masks > 0).reshape(len(masks), -1).mean(axis=1)
-
-
-def area_bin_label(low: float, high: float) -> str:
-    """The label of a hole-share bin: (0.1, 0.2) -> "10-20%"."""
-    return f"{round(low * 100)}-{round(high * 100)}%"
-
-
-def save_masks(path, masks, **metadata) -> None:
-    """Saves a mask set as `.npz` (atomically), with optional metadata (kind, seed).
-
-    `masks` may be (N, H, W) or (N, H, W, 1), bool, integer or float, with values
-    exactly 0 or 1; they are stored as uint8 (N, H, W, 1). Other values, NaN or
-    other shapes raise a `ValueError`.
-    """
-    masks = as_binary_masks(masks).astype(np.uint8)
-    with _io.atomic_path(path, suffix=".npz") as temporary:
-        with open(temporary, "wb") as handle:
-            np.savez_compressed(handle, masks=masks,
-                                **{k: np.asarray(v) for k, v in metadata.items()})
-
-
-def load_masks(path) -> np.ndarray:
-    """Loads a mask set written by `save_masks`; returns uint8 (N, H, W, 1).
-
-    Raises `FileNotFoundError` for a missing file and a `ValueError` naming the file
-    for an unreadable one or masks that are not binary (N, H, W[, 1]) arrays.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Mask file not found: {path}")
-    try:
-        with np.load(path) as data:
-            keys = list(data.keys())
-            masks = data["masks"] if "masks" in keys else None
-    # Empty, truncated or non-zip files fail in NumPy, zipfile or zlib.
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as error:
-        raise ValueError(f"Cannot read masks from {path}: empty, truncated or not an .npz "
-                         f"archive ({type(error).__name__})") from error
-    if masks is None:
-        raise ValueError(f"Cannot read masks from {path}: it holds no `masks` array "
-                         f"(keys: {keys})")
-    return as_binary_masks(masks, name=str(path)).astype(np.uint8)
-
-
-def load_mask_image(path, size: tuple[int, int] | None = None) -> np.ndarray:
-    """Reads a mask image (PNG, JPEG, ...): any non-zero pixel is a hole.
-
-    Colour masks count a pixel as hole when any colour channel is non-zero (an
-    alpha channel is ignored).
-
-    Args:
-        path: image file.
-        size: expected (height, width), usually the image's; a mismatch raises.
-
-    Returns:
-        uint8 array (H, W, 1), 1 = hole.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Mask image not found: {path}")
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None or image.size == 0:
-        raise ValueError(f"Cannot read mask image {path}: not an image file or corrupt")
-    if image.ndim == 3:
-        image = image[..., :3].max(axis=-1)
-    mask = (image > 0).astype(np.uint8)[..., None]
-    if size is not None and tuple(mask.shape[:2]) != tuple(size):
-        raise ValueError(f"Mask image {path} is {mask.shape[0]}x{mask.shape[1]} but the image "
-                         f"is {size[0]}x{size[1]}; they must have the same size")
-    return mask
