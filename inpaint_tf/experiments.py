@@ -13,7 +13,8 @@ A config has four tables; every key is optional except ``model.kind``::
     [data]
     source = ""                       # "" = $INPAINT_TF_DATA, else keras download
     masks = "center_box"              # center_box | random_box | irregular | gan_rectangle
-                                      # | boxes | irregular_area (see inpaint_tf.masks)
+                                      # | boxes | irregular_area, or for photos free_form,
+                                      # thin_strokes, ... (inpaint_tf.masks.ALL_MASK_KINDS)
     fill_value = 0.0                  # value written into holes of the input
 
     [training]
@@ -50,7 +51,7 @@ import sys
 from pathlib import Path
 
 from inpaint_tf import _io
-from inpaint_tf.masks import MASK_KINDS
+from inpaint_tf.masks import ALL_MASK_KINDS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -195,7 +196,7 @@ def _check_values(config: ExperimentConfig) -> ExperimentConfig:
             raise ValueError(f"Config key `{key}` must be >= 1. Received: {key}={value!r}")
 
     choice("model.kind", config.model.kind, MODEL_KINDS)
-    choice("data.masks", config.data.masks, MASK_KINDS)
+    choice("data.masks", config.data.masks, ALL_MASK_KINDS)
     choice("data.kind", config.data.kind, DATA_KINDS)
     positive("data.crop_size", config.data.crop_size)
     positive("data.held_out_photos", config.data.held_out_photos)
