@@ -196,43 +196,66 @@ def evaluate(predict, images, masks, *, fill_value: float = 0.0, name: str = "mo
         raise TypeError(f"`predict` must be callable. Received: {type(predict).__name__}")
     if hasattr(predict, "predict") and hasattr(predict, "inputs"):  # a Keras model
         predict = as_predict_fn(predict)
-    bins = _checked_bins(area_bins)
-    sums = _Sums()
-    bin_sums = [_Sums() for _ in bins]
-    bin_counts, bin_shares = np.zeros(len(bins)), np.zeros(len(bins))
+    scores = PooledScores(area_bins)
     started = time.perf_counter()
-    chunks = range(0, len(images), batch_size)
     bar = _progress_bar(len(images)) if progress else None
-    for start in chunks:
+    for start in range(0, len(images), batch_size):
         image, mask = images[start:start + batch_size], masks[start:start + batch_size]
-        raw = _checked_output(predict(fill_holes(image, mask, fill_value), mask), image.shape)
-        composited = composite(raw, image, mask)
-        sums.add(image, raw, composited, mask)
-        if bins:
-            shares = hole_shares(mask)
-            index = _bin_index(shares, bins)
-            for number in np.unique(index[index >= 0]):
-                chosen = index == number
-                bin_sums[number].add(image[chosen], raw[chosen], composited[chosen],
-                                     mask[chosen])
-                bin_counts[number] += chosen.sum()
-                bin_shares[number] += shares[chosen].sum()
+        raw = checked_output(predict(fill_holes(image, mask, fill_value), mask), image.shape)
+        scores.add(image, raw, mask)
         if bar is not None:
             bar.update(start + len(image))
-    extra = {"area_bins": _bin_rows(bins, bin_sums, bin_counts, bin_shares)} if bins else {}
-    return {
-        "name": name,
-        "masks": mask_kind or "custom",
-        "n": len(images),
-        "hole_share": hole_share(masks),
-        **sums.row(),
-        "mask_checksum": mask_checksum(masks)[:12],
-        "seconds": round(time.perf_counter() - started, 2),
-        **extra,
-    }
+    extra = {"area_bins": scores.bin_rows()} if scores.bins else {}
+    return {"name": name, "masks": mask_kind or "custom", "n": len(images),
+            "hole_share": hole_share(masks), **scores.figures(),
+            "mask_checksum": mask_checksum(masks)[:12],
+            "seconds": round(time.perf_counter() - started, 2), **extra}
 
 
-def _checked_output(outputs, shape) -> np.ndarray:
+class PooledScores:
+    """Both protocols pooled over chunks of images (of any size), overall and per
+    hole-share bin: `add` each chunk's images, raw outputs and masks, then read
+    `figures` and `bin_rows`.
+
+    Example:
+        >>> scores = PooledScores(area_bins=True)                         # doctest: +SKIP
+        >>> for image, raw, mask in chunks: scores.add(image, raw, mask)  # doctest: +SKIP
+        >>> scores.figures()["hole_psnr"]                                # doctest: +SKIP
+    """
+
+    def __init__(self, area_bins=None):
+        self.bins = _checked_bins(area_bins)
+        self.sums = _Sums()
+        self.bin_sums = [_Sums() for _ in self.bins]
+        self.bin_counts = np.zeros(len(self.bins))
+        self.bin_shares = np.zeros(len(self.bins))
+
+    def add(self, images, raw, masks) -> None:
+        """Adds a chunk: float images (N, H, W, 3), raw outputs clipped to [0, 1], masks."""
+        composited = composite(raw, images, masks)
+        self.sums.add(images, raw, composited, masks)
+        if not self.bins:
+            return
+        shares = hole_shares(masks)
+        index = _bin_index(shares, self.bins)
+        for number in np.unique(index[index >= 0]):
+            chosen = index == number
+            self.bin_sums[number].add(images[chosen], raw[chosen], composited[chosen],
+                                      masks[chosen])
+            self.bin_counts[number] += chosen.sum()
+            self.bin_shares[number] += shares[chosen].sum()
+
+    def figures(self) -> dict:
+        """Both protocols' figures over every image added (see `evaluate`)."""
+        return self.sums.row()
+
+    def bin_rows(self) -> list[dict]:
+        """One dict per hole-share bin (label, n, mean share, hole MAE, MSE, PSNR, SSIM)."""
+        return _bin_rows(self.bins, self.bin_sums, self.bin_counts, self.bin_shares)
+
+
+def checked_output(outputs, shape) -> np.ndarray:
+    """Model outputs as float32 clipped to [0, 1], refusing another shape, NaN or Inf."""
     outputs = np.asarray(outputs, np.float32)
     if outputs.shape != shape:
         raise ValueError(f"The model returned shape {outputs.shape} for inputs of shape "

@@ -100,6 +100,70 @@ def plot_samples(images, masks, masked, raw, composited, path=None, close: bool 
     return _finish(figure, path, close)
 
 
+def hole_crop_box(mask, size: int) -> tuple[int, int, int]:
+    """(top, left, side) of a square around the largest hole region of a mask (H, W[, 1]):
+    at least `size` px, and 1.5 times the region's extent, inside the image."""
+    import cv2
+
+    hole = (np.asarray(mask).reshape(np.shape(mask)[:2]) > 0).astype(np.uint8)
+    height, width = hole.shape
+    count, _, stats, centres = cv2.connectedComponentsWithStats(hole, connectivity=8)
+    if count < 2:
+        cy, cx, extent = height // 2, width // 2, 0
+    else:
+        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        cx, cy = (int(round(v)) for v in centres[largest])
+        extent = int(max(stats[largest, cv2.CC_STAT_WIDTH], stats[largest, cv2.CC_STAT_HEIGHT]))
+    side = min(max(size, int(1.5 * extent)), height, width)
+    top = int(np.clip(cy - side // 2, 0, height - side))
+    left = int(np.clip(cx - side // 2, 0, width - side))
+    return top, left, side
+
+
+def plot_hole_crops(images, masks, outputs: dict, size: int = 128, path=None,
+                    close: bool = False):
+    """Crops around holes, one row per photo: masked input | each method | truth.
+
+    Args:
+        images: photos of any sizes (H, W, 3), uint8 or float in [0, 1].
+        masks: one mask per photo (H, W[, 1]), 1 = hole (shown white in the input).
+        outputs: method name -> one filled photo per photo (e.g. Navier–Stokes,
+            the model), shown in that order.
+        size: the crops' least side in pixels (a large hole gets a larger crop).
+
+    Example:
+        >>> plot_hole_crops(photos, masks, {"navier_stokes": ns, "model": filled},
+        ...                 path="photo_samples.png")                  # doctest: +SKIP
+    """
+    size = check_positive_int(size, "size")
+    if len(masks) != len(images) or any(len(v) != len(images) for v in outputs.values()):
+        raise ValueError("`images`, `masks` and every entry of `outputs` need one item per "
+                         "photo")
+    titles = ["masked input", *outputs, "truth"]
+    plt = _pyplot()
+    figure, axes = plt.subplots(len(images), len(titles),
+                                figsize=(1.8 * len(titles), 1.9 * len(images)), squeeze=False)
+    for row, (image, mask) in enumerate(zip(images, masks)):
+        image = _as_unit_float(image)
+        hole = np.asarray(mask, np.float32).reshape(*image.shape[:2], 1) > 0
+        top, left, side = hole_crop_box(mask, size)
+        panels = [np.where(hole, 1.0, image), *(_as_unit_float(v[row]) for v in
+                                                outputs.values()), image]
+        for column, panel in enumerate(panels):
+            axis = axes[row, column]
+            axis.axis("off")
+            _imshow(axis, panel[top:top + side, left:left + side])
+            if row == 0:
+                axis.set_title(titles[column], fontsize=8)
+    figure.tight_layout()
+    return _finish(figure, path, close)
+
+
+def _as_unit_float(image) -> np.ndarray:
+    image = np.asarray(image)
+    return image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image
+
+
 def plot_curves(history, path=None, close: bool = False):
     """Loss and metric curves from a training log: a list of per-epoch dicts, a
     `keras.callbacks.History`, or a CSV log path. Train and validation series of a
