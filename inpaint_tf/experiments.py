@@ -105,6 +105,10 @@ class DataConfig:
     min_scale: float = 0.25  # crops' scales, log-uniform in [min_scale, max_scale]
     max_scale: float = 1.0
     held_out_photos: int = 32  # photos kept out of training: validation and test crops
+    # 0: masks drawn at the crop size; else at a photo's size (a side in [min, max]),
+    # and the crop's window cut around a hole (inpaint_tf.data.photos.photo_scale_masks).
+    mask_canvas_min: int = 0
+    mask_canvas_max: int = 0
 
 
 @dataclasses.dataclass
@@ -200,6 +204,11 @@ def _check_values(config: ExperimentConfig) -> ExperimentConfig:
     choice("data.kind", config.data.kind, DATA_KINDS)
     positive("data.crop_size", config.data.crop_size)
     positive("data.held_out_photos", config.data.held_out_photos)
+    canvas = (config.data.mask_canvas_min, config.data.mask_canvas_max)
+    if canvas != (0, 0) and not config.data.crop_size <= canvas[0] <= canvas[1]:
+        raise ValueError("Config keys `data.mask_canvas_min` and `data.mask_canvas_max` must "
+                         "be 0 (masks at the crop size) or satisfy crop_size <= min <= max. "
+                         f"Received: {canvas[0]}, {canvas[1]}")
     if not 0 < config.data.min_scale <= config.data.max_scale:
         raise ValueError("Config keys `data.min_scale` and `data.max_scale` must satisfy "
                          f"0 < min_scale <= max_scale. Received: {config.data.min_scale}, "

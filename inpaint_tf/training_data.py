@@ -140,7 +140,9 @@ def training_dataset(config: ExperimentConfig, data: TrainingData, *, start_epoc
                   steps_per_epoch=epoch_steps(config, data), real_masks=config.is_gan,
                   mask_as_sample_weight=mask_as_sample_weight)
     if data.is_photos:
+        canvas = (config.data.mask_canvas_min, config.data.mask_canvas_max)
         return make_photo_dataset(
             data.train_files, config.data.crop_size, config.data.masks,
-            scale_range=(config.data.min_scale, config.data.max_scale), **common)
+            scale_range=(config.data.min_scale, config.data.max_scale),
+            mask_canvas=None if canvas == (0, 0) else canvas, **common)
     return make_dataset(data.split.train.images, config.data.masks, **common)

@@ -178,6 +178,17 @@ def _progress_bar(total: int):
     return keras.utils.Progbar(total, unit_name="photo")
 
 
+def _check_canvas(canvas, crop_size: int) -> tuple[int, int]:
+    try:
+        low, high = (int(v) for v in canvas)
+    except (TypeError, ValueError):
+        low = high = 0
+    if not crop_size <= low <= high:
+        raise ValueError(f"`mask_canvas` must be two sides (low, high) with crop_size "
+                         f"({crop_size}) <= low <= high. Received: mask_canvas={canvas!r}")
+    return low, high
+
+
 def _check_on_error(on_error: str) -> None:
     if on_error not in ON_ERROR:
         raise ValueError(f"`on_error` must be one of {ON_ERROR}. Received: on_error={on_error!r}")
@@ -244,6 +255,34 @@ def fixed_crops(files, crop_size: int, per_photo: int = 1, *, scale_range=(1.0, 
     return np.stack(crops)
 
 
+def photo_scale_masks(kind: str, n: int, rng: np.random.Generator, crop_size: int,
+                      canvas_range: tuple[int, int]) -> np.ndarray:
+    """Masks for crops with holes of a full photo's size, uint8 (n, crop, crop, 1).
+
+    Mask kinds scale with the image they are drawn on, and a crop is much smaller
+    than the photos a model fills later. So each mask is drawn on a square canvas
+    of a photo's size (side uniform in `canvas_range`, e.g. the test photos' short
+    sides). A `crop_size` window centred on one of its hole pixels is then cut out,
+    at a uniform offset of up to a quarter crop. Strokes keep their widths in
+    pixels, and the window holds the holes around it, as the windows
+    `inpaint_tf.inpaint` cuts around a photo's holes do.
+    """
+    low, high = canvas_range
+    masks = np.zeros((n, crop_size, crop_size, 1), np.uint8)
+    for number in range(n):
+        side = max(crop_size, int(rng.integers(low, high + 1)))
+        canvas = generate_masks(kind, 1, rng, side, side)[0, ..., 0]
+        rows, cols = np.nonzero(canvas)
+        if len(rows) == 0:
+            continue
+        pick = int(rng.integers(len(rows)))
+        jitter = rng.integers(-(crop_size // 4), crop_size // 4 + 1, 2)
+        top = int(np.clip(rows[pick] - crop_size // 2 + jitter[0], 0, side - crop_size))
+        left = int(np.clip(cols[pick] - crop_size // 2 + jitter[1], 0, side - crop_size))
+        masks[number, ..., 0] = canvas[top:top + crop_size, left:left + crop_size]
+    return masks
+
+
 # --------------------------------------------------------------------------- the pipeline
 
 
@@ -252,7 +291,7 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
                        flip: bool = True, fill_value: float = 0.0, start_epoch: int = 0,
                        epochs: int | None = None, steps_per_epoch: int | None = None,
                        on_error: str = "raise", real_masks: bool = False,
-                       mask_as_sample_weight: bool = False):
+                       mask_as_sample_weight: bool = False, mask_canvas=None):
     """A training `tf.data.Dataset` of ``({"image": masked, "mask": mask}, crop)`` from
     photo files, streamed (see the module docstring for scales, small photos and
     bad files).
@@ -276,6 +315,9 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
         on_error: "raise" or "skip" (see the module docstring).
         real_masks: also yield "real_mask", a second independent mask per crop (GAN).
         mask_as_sample_weight: yield ``(inputs, crop, mask)`` for the masked losses.
+        mask_canvas: None draws the masks at the crop size (shapes scale with the
+            crop); a (low, high) pair of sides draws them at a photo's size and cuts
+            the crop's window around a hole (`photo_scale_masks`).
 
     Example:
         >>> ds = make_photo_dataset(list_photos("photos/"), 128, "blobs")  # doctest: +SKIP
@@ -300,6 +342,13 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
         raise ValueError(f"`crop_size` is too small for {mask_kind!r} masks: {error}") from error
     steps = (check_positive_int(steps_per_epoch, "steps_per_epoch") if steps_per_epoch
              else max(1, count // batch_size))
+    if mask_canvas is not None:
+        mask_canvas = _check_canvas(mask_canvas, crop_size)
+
+    def draw_masks(rng):
+        if mask_canvas is None:
+            return generate_masks(mask_kind, batch_size, rng, crop_size, crop_size)
+        return photo_scale_masks(mask_kind, batch_size, rng, crop_size, mask_canvas)
     unreadable: set[str] = set()
 
     @functools.lru_cache(maxsize=4)
@@ -328,9 +377,8 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
         first = step * batch_size
         crops = np.stack([random_crop(read(epoch, first + k), crop_size, scales, rng, flip)
                           for k in range(batch_size)])
-        masks = generate_masks(mask_kind, batch_size, rng, crop_size, crop_size)
-        extra = (generate_masks(mask_kind, batch_size, rng, crop_size, crop_size)
-                 if real_masks else masks[:0])
+        masks = draw_masks(rng)
+        extra = draw_masks(rng) if real_masks else masks[:0]
         return crops, masks, extra
 
     shape = (batch_size, crop_size, crop_size)
