@@ -79,9 +79,9 @@ def _scale(height: int, width: int) -> tuple[int, float]:
 
 
 def _line_thickness(widths: np.ndarray) -> np.ndarray:
-    """The `cv2.line` thickness that draws each width as the nearest odd number of
-    pixels D = 2 * floor(w / 2) + 1: 1 for D = 1, else D - 1 (OpenCV draws an even
-    thickness t t + 1 pixels wide, an odd one t + 2)."""
+    """The `cv2.line` thickness that draws each width w as the nearest odd number of
+    pixels D = 2 * floor(w / 2) + 1: 1 for D = 1, else D - 1 (OpenCV draws a line of
+    even thickness t as t + 1 pixels wide, one of odd thickness t >= 3 as t + 2)."""
     drawn = 2 * np.floor(np.maximum(widths, 0) / 2).astype(np.int64) + 1
     return np.maximum(drawn - 1, 1)
 
