@@ -201,37 +201,77 @@ def _print_scores(row):
 
 
 @command("evaluate", "Score a run, a .keras model or a released model on the test set "
-         "under both protocols.",
+         "under both protocols, or on photos at full size beside OpenCV.",
          "inpaint-tf evaluate runs/exp3 --masks irregular --n 10000\n"
-         "inpaint-tf evaluate --model own_unet_irregular --masks irregular_area --area-bins")
+         "inpaint-tf evaluate --model own_unet_irregular --masks irregular_area --area-bins\n"
+         "inpaint-tf evaluate --model photo_unet --photos Kodak24 McMaster CBSD68 \\\n"
+         "    --out photo_table.md --samples photo_samples.png")
 def evaluate_command(args):
-    from inpaint_tf.run_evaluation import evaluate_run
-
     if (args.run is None) == (args.model is None):
         raise ValueError("Give the model once: as RUN_OR_MODEL or as --model")
-    row = evaluate_run(args.run or args.model, masks=args.masks, n=args.n, data=args.data,
-                       seed=args.seed, area_bins=args.area_bins or None)
+    if args.photos:
+        return _evaluate_photos(args)
+    from inpaint_tf.run_evaluation import evaluate_run
+
+    if args.masks and len(args.masks) > 1:
+        raise ValueError("Give one --masks kind (several only with --photos)")
+    row = evaluate_run(args.run or args.model, masks=args.masks[0] if args.masks else None,
+                       n=args.n, data=args.data, seed=args.seed,
+                       area_bins=args.area_bins or None)
     _print_scores(row)
+    _print_bins(row)
+
+
+def _print_bins(row):
     for scores in row.get("area_bins", []):
         print(f"  holes {scores['bin']:>7}: n={scores['n']}  hole_mae={scores['hole_mae']:.4g}"
               f"  hole_psnr={scores['hole_psnr']:.4g}  hole_ssim={scores['hole_ssim']:.4g}")
 
 
+def _evaluate_photos(args):
+    from inpaint_tf.evaluation import format_markdown, write_table
+    from inpaint_tf.photo_evaluation import PHOTO_MASK_KINDS, photo_table
+    from inpaint_tf.run_evaluation import evaluate_run_on_photos
+
+    reference = args.run or args.model
+    rows = evaluate_run_on_photos(reference, args.photos, masks=args.masks or PHOTO_MASK_KINDS,
+                                  seed=args.seed, n=args.n, samples=args.samples,
+                                  progress=sys.stdout.isatty())
+    name = rows[-1]["name"]
+    table = photo_table(rows, name=name)
+    print(format_markdown(table))
+    if args.out:
+        write_table(table, args.out)
+        print(f"table written to {args.out}")
+    if args.samples:
+        print(f"samples written to {args.samples}")
+
+
 def _configure_evaluate(parser):
-    from inpaint_tf.masks import EVAL_SEED, MASK_KINDS
+    from inpaint_tf.masks import ALL_MASK_KINDS, EVAL_SEED
 
     parser.add_argument("run", metavar="RUN_OR_MODEL", nargs="?", default=None,
                         help="run folder, .keras file or released model name")
     parser.add_argument("--model", default=None,
                         help="the same as RUN_OR_MODEL (e.g. a released model name)")
-    parser.add_argument("--masks", choices=MASK_KINDS, default=None,
-                        help="mask kind (default: the run's)")
-    parser.add_argument("--n", type=int, default=None, help="test images (default: all)")
+    parser.add_argument("--masks", choices=ALL_MASK_KINDS, action="append", default=None,
+                        help="mask kind (default: the run's; with --photos repeat it for "
+                             "several families, default: every photo family)")
+    parser.add_argument("--n", type=int, default=None,
+                        help="test images, or photos with --photos (default: all)")
     parser.add_argument("--seed", type=int, default=EVAL_SEED,
                         help=f"mask-set seed (default {EVAL_SEED}, the fixed set; another "
                              "seed is a held-out check)")
     parser.add_argument("--area-bins", action="store_true",
                         help="also score per hole-share bin (0-10%%, ..., 40-60%%)")
+    parser.add_argument("--photos", nargs="+", default=None, metavar="DIR",
+                        help="score on these photo folders at full size, beside "
+                             "Navier-Stokes and Telea (README, 'Photos')")
+    parser.add_argument("--out", default=None,
+                        help="with --photos: write the table (.md or .csv)")
+    parser.add_argument("--samples", default=None,
+                        help="with --photos: a PNG of crops around holes (input, "
+                             "Navier-Stokes, model, truth)")
     _add_data_option(parser)
 
 

@@ -51,14 +51,19 @@ class PhotoSet(NamedTuple):
 
 
 def load_photo_set(source, limit: int | None = None) -> PhotoSet:
-    """The photos of a folder (recursively) or list of files, decoded, in path order.
-
-    `limit` keeps the first photos only (a quick look).
-    """
-    files = list_photos(source)[:limit]
-    root = Path(source) if isinstance(source, (str, Path)) and Path(source).is_dir() else None
-    names = [str(Path(f).relative_to(root)) if root else Path(f).name for f in files]
-    return PhotoSet(names, [read_photo(f) for f in files])
+    """The photos of a folder (recursively), a file, or a list of them, decoded, in
+    path order; each named by its path relative to its folder's parent
+    (``Kodak24/kodim01.png``). `limit` keeps the first photos only (a quick look)."""
+    sources = [source] if isinstance(source, (str, Path)) else list(source)
+    names, images = [], []
+    for item in sources:
+        parent = Path(item).expanduser().resolve().parent
+        for file in list_photos(item):
+            if limit is not None and len(images) >= limit:
+                break
+            names.append(str(Path(file).resolve().relative_to(parent)))
+            images.append(read_photo(file))
+    return PhotoSet(names, images)
 
 
 def photo_predict_fn(model, **inpaint_options) -> Callable:
@@ -146,6 +151,23 @@ def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
                                   area_bins=bins, progress=progress)
             rows.append({**row, "mask_seed": seed})
     return rows
+
+
+def plot_photo_samples(model, photos: PhotoSet, kind: str, path, *, count: int = 4,
+                       seed: int = EVAL_SEED, size: int = 128, **inpaint_options):
+    """Crops around the holes of the first `count` photos: masked input | Navier–Stokes
+    | the model | truth (`inpaint_tf.plotting.plot_hole_crops`), written to `path`."""
+    from inpaint_tf.plotting import plot_hole_crops
+
+    images = photos.images[:count]
+    masks = eval_photo_masks(kind, images, seed)
+    baseline = BASELINES["navier_stokes"]()
+    outputs = {"navier_stokes": [], "model": []}
+    for image, mask in zip(images, masks):
+        floats, hole = image[None].astype(np.float32) / 255.0, mask[None].astype(np.float32)
+        outputs["navier_stokes"].append(baseline.predict(floats * (1 - hole), hole)[0])
+        outputs["model"].append(inpaint(model, floats, hole, **inpaint_options)[0])
+    return plot_hole_crops(images, masks, outputs, size=size, path=path, close=True)
 
 
 def margins(rows: list[dict], name: str = "model", baselines=PHOTO_BASELINES) -> dict:

@@ -20,6 +20,12 @@ from inpaint_tf.evaluation import as_predict_fn, evaluate
 from inpaint_tf.experiments import ExperimentConfig, with_overrides
 from inpaint_tf.masks import EVAL_SEED, eval_masks
 from inpaint_tf.model_loading import load_inference_model, model_config
+from inpaint_tf.photo_evaluation import (
+    PHOTO_MASK_KINDS,
+    compare_on_photos,
+    load_photo_set,
+    plot_photo_samples,
+)
 from inpaint_tf.run_folders import RunFolder
 from inpaint_tf.training_data import scoring_split
 
@@ -67,3 +73,41 @@ def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None
         metrics.setdefault("evaluations", []).append(row)
         _io.write_json(run.metrics, metrics)
     return row
+
+
+def evaluate_run_on_photos(run_or_model, photo_sources, *, masks=PHOTO_MASK_KINDS,
+                           seed: int = EVAL_SEED, n: int | None = None, samples=None,
+                           progress: bool = False) -> list[dict]:
+    """Scores a run's model (a `.keras` file, a released model) on photos at full size,
+    beside Navier–Stokes and Telea on identical holes, one row per (mask family,
+    method); a run folder gets the rows appended to its metrics.json
+    (``photo_evaluations``).
+
+    Args:
+        run_or_model: a run folder, a `.keras` file or a released model's name.
+        photo_sources: a folder of photos (searched recursively) or a list of them.
+        masks: photo mask families (`inpaint_tf.photo_evaluation.PHOTO_MASK_KINDS`).
+        seed: the masks' seed (default the fixed evaluation seed; another one is a
+            held-out check).
+        n: score only the first `n` photos.
+        samples: a PNG path: crops around the holes of the first photos (masked
+            input, Navier–Stokes, the model, the truth), for the first family.
+        progress: progress bars.
+
+    Example:
+        >>> rows = evaluate_run_on_photos("photo_unet", ["Kodak24", "McMaster"])  # doctest: +SKIP
+    """
+    path = Path(run_or_model)
+    run = RunFolder(path) if path.is_dir() else None
+    name = model_config(run_or_model).name
+    network = load_inference_model(run_or_model)
+    photos = load_photo_set(photo_sources, None if n is None else check_positive_int(n, "n"))
+    rows = compare_on_photos(network, photos, tuple(masks), seed=seed, name=name,
+                             progress=progress)
+    if samples is not None:
+        plot_photo_samples(network, photos, masks[0], samples, seed=seed)
+    if run is not None:
+        metrics = run.read_metrics()
+        metrics.setdefault("photo_evaluations", []).extend(rows)
+        _io.write_json(run.metrics, metrics)
+    return rows
