@@ -346,7 +346,8 @@ def inpaint_command(args):
         raise ValueError(f"Cannot read image {args.image}: empty, corrupt or not an image")
     image = image[:, :, ::-1]
     mask = load_mask_image(args.mask, size=image.shape[:2])
-    filled = inpaint(load_inference_model(args.model), image, mask)
+    filled = inpaint(load_inference_model(args.model), image, mask,
+                     windows=False if args.whole else "auto")
     pixels = np.round(filled * 255.0).astype(np.uint8)[:, :, ::-1]
     with _io.atomic_path(args.out) as temporary:
         if not cv2.imwrite(str(temporary), pixels):
@@ -362,6 +363,9 @@ def _configure_inpaint(parser):
                         help="image file (any size; grayscale is made RGB, alpha is dropped)")
     parser.add_argument("--mask", required=True, help="mask image, same size, non-zero = hole")
     parser.add_argument("--out", required=True, help="output image (.png)")
+    parser.add_argument("--whole", action="store_true",
+                        help="run the model over the whole image at once (default: on "
+                             "windows around the holes when they cover less than half of it)")
 
 
 inpaint_command.configure = _configure_inpaint
