@@ -40,6 +40,48 @@ def _ceiling_target(results: dict, model: str, share: float | None) -> dict:
     return _at_least(name, row["ceiling_fraction"], share, shown, note)
 
 
+# Windowed against whole-image inference: the largest difference over hole pixels that
+# still counts as the same output (tests/test_windows.py states and tests the same bound).
+WINDOWS_TOLERANCE = 1e-3
+
+
+def _windows_targets(windows: dict | None) -> list[dict]:
+    if not windows:
+        return []
+    compare, memory = windows["compare"], windows["memory"]
+    photo = (f"{compare['megapixels']:.3g} MP photo, {compare['blemishes']} blemishes, "
+             f"{windows['model']}")
+    if "whole_seconds" in compare:
+        speed = _at_least(
+            f"windowed inference speed-up over the whole image ({photo})", compare["speedup"],
+            10.0, f"{compare['speedup']:.1f}x",
+            f"windows {compare['windowed_median_seconds']:.2f} s (median of "
+            f"{len(compare['windowed_seconds'])}), whole image {compare['whole_seconds']:.1f} s")
+        difference = compare["max_abs_difference"]
+        met = difference <= WINDOWS_TOLERANCE
+        same = {"target": "windowed output = whole-image output (max abs difference, holes)",
+                "measured": f"{difference:.2g}", "goal": f"<= {WINDOWS_TOLERANCE:g}",
+                "met": met, "miss": "" if met else f"over by {difference / WINDOWS_TOLERANCE:.1f}x",
+                "note": f"hole PSNR between them {compare['hole_psnr_between']:.1f} dB; known "
+                        f"pixels equal: {'yes' if compare['known_pixels_equal'] else 'no'}"}
+    else:
+        skipped = {"measured": "not measured", "goal": "", "met": None, "miss": "",
+                   "note": f"whole image not run: {compare['whole_skipped']}"}
+        speed = {"target": f"windowed inference speed-up over the whole image ({photo})",
+                 **skipped}
+        same = {"target": "windowed output = whole-image output (max abs difference, holes)",
+                **skipped}
+    peak = memory["peak_rss_bytes"] / 1e9
+    met = peak <= 4.0
+    return [speed, same, {
+        "target": f"peak memory, inpainting a {memory['megapixels']:.3g} MP photo with windows",
+        "measured": f"{peak:.2f} GB", "goal": "<= 4 GB", "met": met,
+        "miss": "" if met else f"over by {100 * (peak / 4 - 1):.0f}%",
+        "note": f"{memory['peak_rss_before_inpainting_bytes'] / 1e9:.2f} GB before inpainting "
+                f"(Python, TensorFlow, the model, the photo); {memory['blemishes']} "
+                f"blemishes, {memory['seconds']:.1f} s (first call)"}]
+
+
 def targets(results: dict) -> list[dict]:
     """One row per target of the issue: measured, goal, met, shortfall and a note."""
     rows = []
@@ -79,6 +121,7 @@ def targets(results: dict) -> list[dict]:
             f"serve {inference['saved_model']['images_per_second']:.0f}, compiled call "
             f"{inference['keras_call']['images_per_second']:.0f}, predict "
             f"{inference['keras_predict']['images_per_second']:.0f} img/s"))
+    rows += _windows_targets(results.get("windows"))
     memory = results.get("memory")
     if memory:
         met = memory["peak_rss_gb"] < 3.0
@@ -166,6 +209,27 @@ def _inference_md(inference: dict) -> str:
                    f"{inference[name]['latency_ms_batch1']:.2f}"] for name in names])
 
 
+def _windows_md(result: dict) -> str:
+    compare, memory = result["compare"], result["memory"]
+    height, width = compare["size"]
+    whole = compare.get("whole_seconds")
+    rows = [[f"{width}x{height} ({compare['megapixels']:.3g} MP), {compare['blemishes']} "
+             f"blemishes ({compare['hole_pixels']:,} hole pixels)",
+             f"{compare['windowed_median_seconds']:.2f}",
+             "not run" if whole is None else f"{whole:.1f}",
+             "" if whole is None else f"{compare['speedup']:.1f}x",
+             "" if whole is None else f"{compare['max_abs_difference']:.2g}",
+             f"{compare['peak_rss_after_windowed_bytes'] / 1e9:.2f}",
+             "" if whole is None else f"{compare['peak_rss_after_whole_bytes'] / 1e9:.2f}"]]
+    height, width = memory["size"]
+    rows.append([f"{width}x{height} ({memory['megapixels']:.3g} MP), {memory['blemishes']} "
+                 "blemishes", f"{memory['seconds']:.2f}", "", "", "",
+                 f"{memory['peak_rss_bytes'] / 1e9:.2f}", ""])
+    return table([f"photo ({result['model']})", "windows (s)", "whole image (s)", "speed-up",
+                  "max hole difference", "peak RSS with windows (GB)",
+                  "peak RSS, whole image (GB)"], rows)
+
+
 def _xla_md(rows: list[dict]) -> str:
     return table(["model", "batch", "precision", "images/s without XLA", "with XLA",
                   "XLA wins"],
@@ -208,6 +272,8 @@ def markdown(results: dict) -> str:
          lambda r: _layers_md(r["layers"])),
         ("pipeline", "### Input pipeline (no model)", lambda r: _pipeline_md(r["pipeline"])),
         ("inference", "### Inference", lambda r: _inference_md(r["inference"])),
+        ("windows", "### Inference on windows around the holes (photo-sized, CPU; the "
+                    "whole-image pass for comparison)", lambda r: _windows_md(r["windows"])),
         ("xla", "### XLA (`jit_compile`)", lambda r: _xla_md(r["xla"])),
         ("accuracy", "### Mixed precision and accuracy (hole MAE)",
          lambda r: _accuracy_md(r["accuracy"])),

@@ -5,10 +5,11 @@ share of the ceiling of each model at two batch sizes, float32 and mixed; the st
 input pipeline against ours; the conv autoencoder's layers at both precisions; input
 pipeline samples/s; Keras against SavedModel
 inference; file size and CPU latency per image of each export format (Keras, SavedModel,
-TFLite, ONNX Runtime); peak memory of a training run on the full split; XLA on and off;
-and whether mixed precision costs accuracy. Prints Markdown tables, writes the results as JSON
-(``benchmarks/results/<date>.json``) and, for a full run, appends a dated section to
-``benchmarks/BENCHMARKS.md``.
+TFLite, ONNX Runtime); inference on windows around the holes against the whole image on
+a 12-megapixel photo, and the memory of a 24-megapixel one; peak memory of a training run
+on the full split; XLA on and off; and whether mixed precision costs accuracy. Prints
+Markdown tables, writes the results as JSON (``benchmarks/results/<date>.json``) and, for
+a full run, appends a dated section to ``benchmarks/BENCHMARKS.md``.
 
     python benchmarks/run.py                   # the full suite
     python benchmarks/run.py --skip-accuracy   # without the mixed-vs-float32 training runs
@@ -32,8 +33,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-SECTIONS = ("training", "reference", "layers", "pipeline", "inference", "formats", "memory",
-            "xla", "accuracy")
+SECTIONS = ("training", "reference", "layers", "pipeline", "inference", "formats", "windows",
+            "memory", "xla", "accuracy")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +60,11 @@ class Settings:
     formats_models: tuple = ("conv_autoencoder", "pconv_autoencoder", "gan_joint")
     formats_batches: tuple = (1, 32)  # ms per image at each batch size
     formats_repeats: int = 5
+    windows_model: str = "own_unet_irregular"  # a released model (pretrained name)
+    windows_size: tuple = (3000, 4000)  # (height, width): 12 megapixels
+    windows_blemishes: int = 20
+    windows_repeats: int = 3  # windowed runs (median); the whole pass runs once
+    windows_memory_size: tuple = (4000, 6000)  # 24 megapixels, windowed only
     memory_counts: tuple = (40_000, 10_000, 10_000)
     memory_steps: int = 5
     memory_scored_images: int = 1000
@@ -81,6 +87,8 @@ QUICK = Settings(
     matmul_repeats=3, reference_batch=2, layer_repeats=2, pipeline_batch=8, pipeline_batches=4,
     inference_images=16, inference_batch=8, inference_repeats=2, latency_calls=3,
     formats_models=("conv_autoencoder",), formats_repeats=2,
+    windows_size=(240, 320), windows_blemishes=4, windows_repeats=1,
+    windows_memory_size=(300, 400),
     memory_counts=(256, 32, 32), memory_steps=2, memory_scored_images=16,
     xla_models=("conv_autoencoder",), xla_batches={"conv_autoencoder": 2},
     accuracy_steps=2, accuracy_batch=4, accuracy_seeds=(0,), accuracy_test_images=8)
@@ -125,6 +133,7 @@ def measure_all(settings: Settings, skip: set[str]) -> dict:
     from _memory import peak_memory
     from _pipeline import pipeline_table
     from _training import reference_comparison, training_table, xla_table
+    from _windows import windows_table
 
     images = _models.random_images(settings.images)
     results = {}
@@ -142,6 +151,8 @@ def measure_all(settings: Settings, skip: set[str]) -> dict:
         ("inference", "Inference", lambda: inference_table(images, settings)),
         ("formats", "Export formats: file size and CPU latency",
          lambda: formats_table(images, settings)),
+        ("windows", "Inference on windows around the holes, photo-sized (subprocesses)",
+         lambda: windows_table(settings)),
         ("memory", "Peak memory (subprocess)", lambda: peak_memory(settings)),
         ("xla", "XLA", lambda: xla_table(images, settings, results.get("training", []))),
         ("accuracy", "Mixed precision and accuracy", lambda: accuracy_check(settings)),

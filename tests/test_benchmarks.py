@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -77,6 +78,11 @@ def test_quick_run_writes_every_section(quick_run):
     for path in ("keras_call", "keras_predict", "saved_model"):
         assert results["inference"][path]["latency_ms_batch1"] > 0
     assert results["memory"]["peak_rss_bytes"] >= results["memory"]["rss_before_training_bytes"]
+    compare, memory = results["windows"]["compare"], results["windows"]["memory"]
+    assert compare["windowed_median_seconds"] > 0 and compare["whole_seconds"] > 0
+    assert compare["known_pixels_equal"] is True
+    assert compare["max_abs_difference"] <= _report.WINDOWS_TOLERANCE
+    assert memory["peak_rss_bytes"] >= memory["peak_rss_before_inpainting_bytes"] > 0
     assert results["xla"][0]["model"] == "conv_autoencoder"
     assert results["accuracy"]["float32"]["values"][0] > 0
 
@@ -84,11 +90,11 @@ def test_quick_run_writes_every_section(quick_run):
 @pytest.mark.slow
 def test_quick_run_lists_every_target_and_appends_markdown(quick_run):
     results, markdown = quick_run
-    assert len(results["targets"]) == 9
+    assert len(results["targets"]) == 12
     assert all(row["met"] in (True, False, None) for row in results["targets"])
     assert markdown.startswith("# Benchmarks\n\nAn earlier section.\n\n## ")
     for title in ("### Targets", "### Training throughput", "### Conv autoencoder layer by",
-                  "### Inference", "### XLA"):
+                  "### Inference", "### Inference on windows", "### XLA"):
         assert title in markdown
 
 
@@ -204,6 +210,51 @@ def test_targets_report_memory_over_and_accuracy_outside():
     accuracy = next(r for r in rows if r["target"].startswith("mixed-precision"))
     assert memory["met"] is False and memory["miss"] == "over by 10%"
     assert accuracy["met"] is False and accuracy["miss"] == "outside by 0.0200"
+
+
+def _windows_results(speedup=20.0, difference=1e-4, peak_gb=2.0, whole=True):
+    compare = {"megapixels": 12.0, "blemishes": 20, "windowed_median_seconds": 1.0,
+               "windowed_seconds": [1.0, 1.1, 0.9], "size": [3000, 4000], "hole_pixels": 2600,
+               "peak_rss_after_windowed_bytes": 1.5e9}
+    if whole:
+        compare.update(whole_seconds=speedup, speedup=speedup, max_abs_difference=difference,
+                       hole_psnr_between=90.0, known_pixels_equal=True,
+                       peak_rss_after_whole_bytes=12e9)
+    else:
+        compare["whole_skipped"] = "needs about 12 GB, 8 GB available"
+    memory = {"megapixels": 24.0, "blemishes": 40, "seconds": 3.0, "size": [4000, 6000],
+              "peak_rss_bytes": peak_gb * 1e9, "peak_rss_before_inpainting_bytes": 1e9}
+    return {"ceiling": {"mixed_dtype": "bfloat16"},
+            "windows": {"model": "own_unet_irregular", "compare": compare, "memory": memory}}
+
+
+def test_window_targets_check_speed_up_sameness_and_memory():
+    speed, same, memory = _report.targets(_windows_results())
+    assert (speed["measured"], speed["met"]) == ("20.0x", True)
+    assert same["met"] is True and memory["met"] is True and memory["measured"] == "2.00 GB"
+    speed, same, memory = _report.targets(_windows_results(8.0, 2e-3, 4.4))
+    assert speed["met"] is False and speed["miss"] == "short by 20%"
+    assert same["met"] is False and same["miss"] == "over by 2.0x"
+    assert memory["met"] is False and memory["miss"] == "over by 10%"
+    speed, same, _ = _report.targets(_windows_results(whole=False))
+    assert speed["met"] is None and "needs about 12 GB" in speed["note"]
+    assert same["measured"] == "not measured"
+    assert "| 4000x3000 (12 MP), 20 blemishes" in _report._windows_md(
+        _windows_results()["windows"])
+
+
+def test_bench_photo_and_blemishes_are_seeded_and_sized():
+    from _windows import DIAMETERS, blemishes, photo
+
+    image = photo(300, 401, seed=3, strip=64)
+    assert image.shape == (300, 401, 3) and image.dtype == np.uint8
+    np.testing.assert_array_equal(image, photo(300, 401, seed=3, strip=64))
+    assert 20 < image.std() < 100  # neither flat nor noise
+    mask = blemishes(300, 401, 20, seed=0)
+    np.testing.assert_array_equal(mask, blemishes(300, 401, 20, seed=0))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    assert 10 <= count - 1 <= 20  # some may touch
+    assert stats[1:, 2:4].max() <= DIAMETERS[1] + 1
 
 
 def test_append_section_creates_the_file_with_its_header(tmp_path):
