@@ -284,7 +284,8 @@ evaluate_command.configure = _configure_evaluate
 def release_command(args):
     from inpaint_tf.releases import release_run
 
-    path = release_run(args.run, args.name, folder=args.folder, data=args.data)
+    path = release_run(args.run, args.name, folder=args.folder, data=args.data,
+                       photos=args.photos)
     print(f"release written: {path} and its weights beside it")
 
 
@@ -293,6 +294,8 @@ def _configure_release(parser):
     parser.add_argument("--name", default=None, help="release name (default: the config's)")
     parser.add_argument("--folder", default=None,
                         help="where to write (default: the package's inpaint_tf/released)")
+    parser.add_argument("--photos", nargs="+", default=None, metavar="DIR",
+                        help="a photo model's test folders (scored at full size)")
     _add_data_option(parser)
 
 

@@ -17,17 +17,31 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 
-from inpaint_tf._checksums import file_sha256, image_checksum  # noqa: F401 - documented here
+from inpaint_tf._checksums import (  # noqa: F401 - file_sha256: documented here
+    file_sha256,
+    image_checksum,
+    pixel_sha256,
+)
 from inpaint_tf.data import load_cifar10, synthetic_split
 from inpaint_tf.evaluation import as_predict_fn, evaluate
 from inpaint_tf.experiments import load_config
-from inpaint_tf.masks import eval_masks
+from inpaint_tf.masks import EVAL_SEED, FREE_FORM_KINDS, eval_masks, eval_photo_masks
 from inpaint_tf.model_building import BUILDERS
 from inpaint_tf.model_loading import load_inference_model
+from inpaint_tf.photo_evaluation import (
+    HOLE_FIGURES,
+    PHOTO_MASK_KINDS,
+    compare_on_photos,
+    evaluate_photos,
+    load_photo_set,
+    margins,
+    photo_predict_fn,
+)
 from inpaint_tf.released_models import (  # noqa: F401 - the documented import path
     MANIFEST_FORMAT,
     RELEASE_FOLDER,
@@ -45,11 +59,21 @@ from inpaint_tf.run_folders import RunFolder
 
 # The offline check set: synthetic images any machine can draw, scored in CI.
 CHECK_IMAGES = 256
+CHECK_PHOTOS = 8
 CHECK_SEED = 7
+HELD_OUT_SEED = 424242  # the mask seed of a release's held-out check, used by nothing else
 
 
-def check_set(mask_kind: str, n: int = CHECK_IMAGES):
-    """The offline check set of a mask kind: synthetic test images and fixed masks."""
+def check_set(mask_kind: str, n: int | None = None):
+    """The offline check set of a mask kind: synthetic test images and fixed masks
+    (256 images of 32 x 32 for the study's kinds; 8 photo-like images of 96 x 128,
+    each with its photo mask, for the free-form kinds)."""
+    if mask_kind in FREE_FORM_KINDS:
+        n = n or CHECK_PHOTOS
+        split = synthetic_split(n_train=1, n_validation=1, n_test=n, size=128, seed=CHECK_SEED)
+        images = [image[16:112] for image in split.test.images]
+        return images, eval_photo_masks(mask_kind, images, CHECK_SEED)
+    n = n or CHECK_IMAGES
     images = synthetic_split(n_train=1, n_validation=1, n_test=n, seed=CHECK_SEED).test.images
     return images, eval_masks(mask_kind, n)
 
@@ -60,9 +84,12 @@ def score_release(network, mask_kinds, *, fill_value: float, split=None,
     first `n` images, fixed masks) when given, else on the offline check set."""
     scores = {}
     for kind in mask_kinds:
-        if split is None:
+        if split is None and kind in FREE_FORM_KINDS:
             images, masks = check_set(kind)
-        else:
+            row = evaluate_photos(photo_predict_fn(network), images, masks, mask_kind=kind)
+            scores[kind] = {k: v for k, v in row.items() if k not in ("name", "seconds")}
+            continue
+        if split is None:
             images = split.test.images[:n]
             masks = eval_masks(kind, len(images), height=images.shape[1],
                                width=images.shape[2])
@@ -78,13 +105,16 @@ SERVED_KINDS = {"boxes": ("center_box", "random_box", "gan_rectangle"),
 
 
 def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
-                test_images: int | None = None) -> Path:
+                test_images: int | None = None, photos=None) -> Path:
     """Makes a release of a finished run folder: float16 weights and a manifest.
 
-    The manifest's figures are measured on the released (float16) weights: on the
-    CIFAR-10 test set (``data`` or ``$INPAINT_TF_DATA``; the config's test images,
-    or `test_images`) for every mask kind the model serves, and on the offline
-    check set. Returns the manifest's path.
+    The manifest's figures are measured on the released (float16) weights, for
+    every mask kind the model serves, and on the offline check set. A CIFAR-10 run
+    is scored on the CIFAR-10 test set (``data`` or ``$INPAINT_TF_DATA``; the
+    config's test images, or `test_images`). A photos run is scored on the photo
+    test folders `photos`, at full size, beside Navier–Stokes and Telea on
+    identical holes, on the fixed masks and on a held-out mask seed. Returns the
+    manifest's path.
 
     Example:
         >>> release_run("runs/own_unet_irregular")                       # doctest: +SKIP
@@ -95,6 +125,10 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
         raise FileNotFoundError(f"{run_dir} is not a finished run folder (no config.toml or "
                                 "metrics.json with a test evaluation)")
     config = load_config(run.config)
+    is_photos = config.data.kind == "photos"
+    if is_photos and not photos:
+        raise ValueError("A photo model is released with its photo test folders: give "
+                         "photos=[...] (CLI: --photos DIR ...)")
     name = name or config.name
     options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
     options["fill_value"] = config.data.fill_value
@@ -103,11 +137,12 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
         "config": config.to_dict(),
         "builder": BUILDERS[config.model.kind],
         "options": options,
-        "mask_kinds": list(SERVED_KINDS.get(config.data.masks, (config.data.masks,))),
+        "mask_kinds": list(PHOTO_MASK_KINDS if is_photos else
+                           SERVED_KINDS.get(config.data.masks, (config.data.masks,))),
         "fill_value": config.data.fill_value,
         "training": {key: metrics.get(key) for key in (
             "epochs", "train_seconds", "wall_seconds", "device", "precision", "batch_size",
-            "steps_per_epoch", "data_source", "test_checksum")},
+            "steps_per_epoch", "data_source", "train_checksum", "test_checksum")},
         "reproduce": f"inpaint-tf train experiments/{config.name}.toml --precision mixed "
                      f"--out runs/{config.name} && inpaint-tf release runs/{config.name}",
     }
@@ -116,6 +151,11 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     rounded = float16_weights(load_inference_model(run.path))
     for variable in network.weights:
         variable.assign(rounded[weight_key(variable)].astype(np.float32))
+    if is_photos:
+        manifest.update(_photo_figures(network, photos, metrics))
+        manifest["check"] = score_release(network, manifest["mask_kinds"],
+                                          fill_value=config.data.fill_value)
+        return write_release(network, name, manifest, folder)
     split = load_cifar10(data or config.data.source or None)
     manifest["data"] = {"source": metrics.get("data_source"),
                         "train_checksum": image_checksum(split.train.images),
@@ -130,3 +170,32 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     manifest["check"] = score_release(network, manifest["mask_kinds"],
                                       fill_value=config.data.fill_value)
     return write_release(network, name, manifest, folder)
+
+
+def _photo_figures(network, photos, metrics: dict) -> dict:
+    """A photo model's data record and figures on the photo test set at full size: per
+    mask family the model, Navier–Stokes and Telea, on the fixed masks and on the
+    held-out seed."""
+    photo_set = load_photo_set(photos)
+    checksums = sorted(pixel_sha256(image) for image in photo_set.images)
+    test_checksum = hashlib.sha256("".join(checksums).encode()).hexdigest()[:16]
+    figures = {}
+    for key, seed in (("test", EVAL_SEED), ("held_out", HELD_OUT_SEED)):
+        rows = compare_on_photos(network, photo_set, PHOTO_MASK_KINDS, seed=seed,
+                                 name="release")
+        gaps = margins(rows, "release")
+        figures[key] = {row["masks"]: {} for row in rows}
+        for row in rows:
+            kept = {k: row[k] for k in ("n", "hole_share", *HOLE_FIGURES, "mask_checksum")}
+            if "area_bins" in row:
+                kept["area_bins"] = row["area_bins"]
+            method = "model" if row["name"] == "release" else row["name"]
+            figures[key][row["masks"]][method] = kept
+        for kind, gap in gaps.items():
+            figures[key][kind]["margin_db"] = gap
+    figures["data"] = {
+        "source": metrics.get("data_source"), "train_checksum": metrics.get("train_checksum"),
+        "test_sets": sorted({name.split("/")[0] for name in photo_set.names}),
+        "test_photos": len(photo_set.images), "test_checksum": test_checksum,
+        "mask_seed": EVAL_SEED, "held_out_seed": HELD_OUT_SEED}
+    return figures

@@ -1,0 +1,85 @@
+"""Releasing a photo model: figures at full size beside OpenCV, the held-out seed, the
+data record, and an offline check set any machine reproduces."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from inpaint_tf import cli, releases
+from inpaint_tf.experiments import config_from_dict
+from inpaint_tf.photo_evaluation import PHOTO_MASK_KINDS
+from inpaint_tf.training import train
+
+CONFIG = {
+    "name": "tiny_photo_release",
+    "model": {"options": {"filters": [4, 8], "bottleneck_filters": 8, "mask_as_input": True,
+                          "composite_output": True, "prefill": "harmonic"}},
+    "data": {"kind": "photos", "masks": "free_form", "crop_size": 32, "held_out_photos": 2,
+             "validation_images": 4, "test_images": 4, "mask_canvas_min": 64,
+             "mask_canvas_max": 96},
+    "training": {"batch_size": 2, "epochs": 1, "steps_per_epoch": 2, "loss": "mse"}}
+
+
+def _write_photos(folder, rng, sizes):
+    folder.mkdir(parents=True)
+    y, x = np.mgrid[0:128, 0:160]
+    for number, (h, w) in enumerate(sizes):
+        base = np.stack([x / 160, y / 128, np.sin(x / 9.0 + number) * 0.5 + 0.5], -1)[:h, :w]
+        image = np.clip(base + rng.normal(0, 0.04, base.shape), 0, 1)
+        cv2.imwrite(str(folder / f"{number}.png"), np.round(255 * image[..., ::-1]))
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    root = tmp_path_factory.mktemp("photo_release")
+    rng = np.random.default_rng(0)
+    _write_photos(root / "train", rng, [(96, 128)] * 6)
+    _write_photos(root / "test" / "Set", rng, [(80, 120), (128, 96)])
+    config = config_from_dict({**CONFIG, "data": {**CONFIG["data"],
+                                                  "source": str(root / "train")}})
+    train(config, root / "run", verbose=0)
+    path = releases.release_run(root / "run", folder=root / "released",
+                                photos=[root / "test" / "Set"])
+    return root, json.loads(path.read_text())
+
+
+@pytest.mark.slow
+def test_the_manifest_holds_full_size_figures_beside_opencv_and_the_held_out_seed(released):
+    root, manifest = released
+    assert manifest["mask_kinds"] == list(PHOTO_MASK_KINDS)
+    for key in ("test", "held_out"):
+        for kind in PHOTO_MASK_KINDS:
+            figures = manifest[key][kind]
+            assert {"model", "navier_stokes", "telea", "margin_db"} <= set(figures)
+            best = max(figures["navier_stokes"]["hole_psnr"], figures["telea"]["hole_psnr"])
+            assert figures["margin_db"] == pytest.approx(figures["model"]["hole_psnr"] - best)
+            assert figures["model"]["n"] == 2
+    assert manifest["test"]["blobs"]["model"]["mask_checksum"] != \
+        manifest["held_out"]["blobs"]["model"]["mask_checksum"]
+    data = manifest["data"]
+    assert data["test_sets"] == ["Set"] and data["test_photos"] == 2
+    assert data["held_out_seed"] == releases.HELD_OUT_SEED != data["mask_seed"]
+    assert len(data["train_checksum"]) == 16 and len(data["test_checksum"]) == 16
+    assert "area_bins" in manifest["test"]["free_form_area"]["model"]
+
+
+@pytest.mark.slow
+def test_the_released_photo_model_reproduces_its_check_figures(released):
+    root, manifest = released
+    model = releases.pretrained("tiny_photo_release", root / "released")
+    scores = releases.score_release(model, manifest["mask_kinds"],
+                                    fill_value=manifest["fill_value"])
+    for kind, expected in manifest["check"].items():
+        assert scores[kind]["hole_psnr"] == pytest.approx(expected["hole_psnr"], rel=1e-5)
+        assert scores[kind]["mask_checksum"] == expected["mask_checksum"]
+
+
+@pytest.mark.slow
+def test_a_photo_run_is_released_only_with_its_test_folders(released, capsys):
+    root, _ = released
+    with pytest.raises(ValueError, match="photo test folders"):
+        releases.release_run(root / "run", folder=root / "other")
+    assert cli.main(["release", str(root / "run"), "--folder", str(root / "other")]) == 2
+    assert "--photos" in capsys.readouterr().err
