@@ -194,8 +194,10 @@ def group_boxes(boxes, shape: tuple[int, int], cell: int = 8
         np.minimum.at(merged[:, 1], index, boxes[:, 1])
         np.maximum.at(merged[:, 2], index, boxes[:, 2])
         np.maximum.at(merged[:, 3], index, boxes[:, 3])
-        members = [np.concatenate([members[i] for i in np.flatnonzero(index == k)])
-                   for k in range(len(keys))]
+        # The boxes of each group, in one pass (a group per key, in key order).
+        order = np.argsort(index, kind="stable")
+        parts = np.split(order, np.cumsum(np.bincount(index))[:-1])
+        members = [np.concatenate([members[i] for i in part]) for part in parts]
         boxes = merged
     order = np.lexsort((boxes[:, 1], boxes[:, 0]))
     return [(tuple(int(v) for v in boxes[i]), np.sort(members[i])) for i in order]
