@@ -302,14 +302,14 @@ def _configure_release(parser):
 release_command.configure = _configure_release
 
 
-@command("demo", "Inpaint test images with released models: a sample grid beside "
-         "Navier-Stokes, and the figures; no training.",
+@command("demo", "Inpaint a real photo (and CIFAR-10 test images) with the released models "
+         "beside Navier-Stokes: pictures and figures; no training.",
          "inpaint-tf demo --out runs/demo")
 def demo_command(args):
     from inpaint_tf.demo import run_demo
 
     names = args.models.split(",") if args.models else None
-    for line in run_demo(args.out, names=names, n=args.n, data=args.data):
+    for line in run_demo(args.out, names=names, n=args.n, data=args.data, photo=args.photo):
         print(line)
 
 
@@ -318,7 +318,10 @@ def _configure_demo(parser):
     parser.add_argument("--models", default=None,
                         help="comma-separated released models (default: all)")
     parser.add_argument("--n", type=int, default=1000,
-                        help="test images scored (default 1000)")
+                        help="CIFAR-10 test images scored (default 1000)")
+    parser.add_argument("--photo", default=None,
+                        help="the photo the photo models fill (default: Grace Hopper's "
+                             "portrait, which matplotlib ships)")
     _add_data_option(parser)
 
 

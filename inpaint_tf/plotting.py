@@ -44,11 +44,13 @@ def _finish(figure, path, close: bool):
     return figure
 
 
-def show_images(images, titles=None, columns: int = 8, path=None, close: bool = False):
+def show_images(images, titles=None, columns: int = 8, path=None, close: bool = False,
+                panel_inches: float = 1.4):
     """A grid of images (uint8 or float in [0, 1]); masks (H, W, 1) show in grey.
 
     `images` is an array (N, H, W, C) or a sequence of arrays, which may mix colour
-    images and masks (e.g. ``[image, mask, masked, output]``).
+    images and masks (e.g. ``[image, mask, masked, output]``); `panel_inches` is the
+    width of each panel.
     """
     images = [np.asarray(image) for image in images]  # one array would refuse mixed channels
     if not images:
@@ -59,7 +61,8 @@ def show_images(images, titles=None, columns: int = 8, path=None, close: bool = 
                          f"titles for {len(images)} images")
     rows = math.ceil(len(images) / columns)
     plt = _pyplot()
-    figure, axes = plt.subplots(rows, columns, figsize=(1.4 * columns, 1.5 * rows),
+    figure, axes = plt.subplots(rows, columns,
+                                figsize=(panel_inches * columns, 1.07 * panel_inches * rows),
                                 squeeze=False)
     for index, axis in enumerate(axes.flat):
         axis.axis("off")

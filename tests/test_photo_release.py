@@ -83,3 +83,22 @@ def test_a_photo_run_is_released_only_with_its_test_folders(released, capsys):
         releases.release_run(root / "run", folder=root / "other")
     assert cli.main(["release", str(root / "run"), "--folder", str(root / "other")]) == 2
     assert "--photos" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_demo_headline_is_a_real_photo_filled_by_the_photo_model(released, monkeypatch):
+    from inpaint_tf import released_models
+    from inpaint_tf.demo import PHOTO_DEMO_KINDS, run_demo
+
+    root, _ = released
+    monkeypatch.setattr(released_models, "RELEASE_FOLDER", root / "released")
+    lines = run_demo(root / "demo", n=8)
+    figures = (root / "demo" / "figures.md").read_text()
+    assert figures.startswith("# A real photo at full size: Grace Hopper")
+    for kind in PHOTO_DEMO_KINDS:
+        assert f"| tiny_photo_release | {kind} |" in figures
+    assert "CIFAR-10" not in figures  # no CIFAR-10 model released in this folder
+    for picture in ("samples.png", "photo_tiny_photo_release.png",
+                    "photo_samples_tiny_photo_release.png"):
+        assert (root / "demo" / picture).stat().st_size > 10_000
+    assert any("pictures:" in line for line in lines)
