@@ -90,6 +90,8 @@ def score_release(network, mask_kinds, *, fill_value: float, split=None,
             scores[kind] = {k: v for k, v in row.items() if k not in ("name", "seconds")}
             continue
         if split is None:
+            images, masks = check_set(kind)
+        else:
             images = split.test.images[:n]
             masks = eval_masks(kind, len(images), height=images.shape[1],
                                width=images.shape[2])
