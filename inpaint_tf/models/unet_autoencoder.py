@@ -54,8 +54,9 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
             study's input) or "harmonic" (`inpaint_tf.layers.HarmonicFill`, a
             smooth fill from the hole's surroundings, as good as OpenCV's
             Navier–Stokes). With "harmonic" the network learns a correction: its
-            last convolution starts at zero and is added to the smooth fill, then
-            clipped to [0, 1], so an untrained model already fills holes smoothly.
+            last convolution starts near zero (normal, standard deviation 1e-3) and
+            is added to the smooth fill, then clipped to [0, 1], so an untrained
+            model already fills holes almost as smoothly.
         name: model name.
 
     Returns:
@@ -109,8 +110,10 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
         x = keras.layers.Concatenate(name=f"decoder_stage{stage}_concat")([x, skip])
     x = conv_pair(x, filters[0], "output")
     if prefill == "harmonic":
-        correction = keras.layers.Conv2D(3, 3, padding="same", dtype="float32",
-                                         kernel_initializer="zeros", name="output_conv")(x)
+        # Small, not zero: a zero kernel passes no gradient to the layers before it.
+        correction = keras.layers.Conv2D(
+            3, 3, padding="same", dtype="float32", name="output_conv",
+            kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3, seed=0))(x)
         output = keras.layers.Add(dtype="float32", name="output_add")([smooth, correction])
         output = keras.layers.ReLU(max_value=1.0, dtype="float32", name="output_clip")(output)
     else:
