@@ -259,6 +259,15 @@ def test_windows_equal_the_whole_pass_given_the_receptive_radius(family):
         assert np.abs(narrow - whole)[hole].max() > 10 * EXACT
 
 
+def test_receptive_field_is_unknown_for_global_layers_and_non_graphs():
+    image = keras.Input((8, 8, 3), name="image")
+    mask = keras.Input((8, 8, 1), name="mask")
+    x = keras.layers.Dense(192)(keras.layers.Flatten()(image))
+    flat = keras.Model({"image": image, "mask": mask}, keras.layers.Reshape((8, 8, 3))(x))
+    assert receptive_field(flat) is None
+    assert receptive_field(object()) is None
+
+
 def test_receptive_field_of_the_library_networks():
     assert receptive_field(build_unet_autoencoder((None, None, 3))) == 202
     assert receptive_field(build_glcic_generator((None, None, 3))) == 301
@@ -303,6 +312,17 @@ def test_released_unet_windows_equal_the_whole_pass_within_the_stated_tolerance(
     recorder = Recorder(released)
     np.testing.assert_array_equal(inpaint(recorder, uint8, mask), whole)
     assert recorder.calls == [(1, 304, 464, 3)]
+
+
+def test_the_network_never_sees_a_photo_s_untouched_area(released):
+    image = photo_like(480, 720, seed=2)
+    mask = blemishes(480, 720, [(100, 100, 12), (300, 500, 18), (470, 20, 8), (200, 650, 14)])
+    recorder = Recorder(released)
+    out = inpaint(recorder, image, mask)  # "auto": windows
+    _, found = windows.hole_windows(mask, multiple=16, limit=101)
+    assert recorder.pixels == sum(w.pixels for w in found) <= 0.1 * 480 * 720
+    hole = np.broadcast_to(mask[..., None] > 0, image.shape)
+    np.testing.assert_array_equal(out[~hole], image[~hole])
 
 
 def test_auto_picks_the_whole_pass_when_windows_would_cover_most_of_the_image(released):
