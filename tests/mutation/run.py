@@ -116,7 +116,7 @@ def mutant_globs(spec: dict) -> list[str]:
     functions `spec` lists."""
     globs = []
     for path in spec["paths"]:
-        module = path[:-len(".py")].replace("/", ".")
+        module = _dotted(path)
         functions = spec.get("functions")
         if not functions:
             globs.append(f"{module}.*")
@@ -161,10 +161,17 @@ def results(work: Path, spec: dict) -> dict[str, str]:
     return statuses
 
 
-def diff_of(work: Path, key: str) -> str:
-    mutmut = Path(sys.executable).with_name("mutmut")
-    shown = subprocess.run([str(mutmut), "show", key], cwd=work, capture_output=True,
-                           text=True, check=False).stdout
+def diff_of(work: Path, key: str, path: str) -> str:
+    """The changed lines of a mutant (what `mutmut show` prints), read in this process:
+    a `mutmut show` per mutant would import mutmut a few hundred times."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    previous = Path.cwd()
+    os.chdir(work)
+    try:
+        shown = get_diff_for_mutant(key, path=path)
+    finally:
+        os.chdir(previous)
     return "\n".join(line for line in shown.splitlines()
                      if line[:1] in "-+" and not line.startswith(("---", "+++")))
 
@@ -188,15 +195,19 @@ def equivalent_entry(name: str, function: str, diff: str, equivalents: list[dict
     return None
 
 
+def _dotted(path: str) -> str:
+    return path[:-len(".py")].replace("/", ".")
+
+
 def score(name: str, spec: dict, work: Path, equivalents: list[dict]) -> dict:
-    module = spec["paths"][0][:-len(".py")].replace("/", ".")
     statuses = results(work, spec)
     survivors, equivalent, used = [], [], set()
     for key, status in sorted(statuses.items(), key=lambda item: _natural(item[0])):
         if status in KILLED:
             continue
-        function = function_of(key, module)
-        diff = diff_of(work, key)
+        path = next(p for p in spec["paths"] if key.startswith(_dotted(p) + "."))
+        function = function_of(key, _dotted(path))
+        diff = diff_of(work, key, path)
         entry = equivalent_entry(name, function, diff, equivalents)
         if entry is not None:
             equivalent.append((key, entry))
