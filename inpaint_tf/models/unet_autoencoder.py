@@ -6,6 +6,8 @@ from numbers import Integral
 
 import keras
 
+from inpaint_tf.layers.conv2d import Conv2D
+from inpaint_tf.layers.conv2d_transpose import Conv2DTranspose
 from inpaint_tf.layers.harmonic_fill import HarmonicFill
 from inpaint_tf.models._common import KeepKnown, check_divisible, model_inputs, with_fill
 
@@ -54,9 +56,8 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
             study's input) or "harmonic" (`inpaint_tf.layers.HarmonicFill`, a
             smooth fill from the hole's surroundings, as good as OpenCV's
             Navier–Stokes). With "harmonic" the network learns a correction: its
-            last convolution starts near zero (normal, standard deviation 1e-3) and
-            is added to the smooth fill, then clipped to [0, 1], so an untrained
-            model already fills holes almost as smoothly.
+            last convolution (linear) is added to the smooth fill, then clipped to
+            [0, 1].
         name: model name.
 
     Returns:
@@ -92,8 +93,8 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
 
     def conv_pair(x, count, prefix):
         for suffix in ("a", "b"):
-            x = keras.layers.Conv2D(count, 3, padding="same", activation="relu",
-                                    name=f"{prefix}_conv_{suffix}")(x)
+            x = Conv2D(count, 3, padding="same", activation="relu",
+                       name=f"{prefix}_conv_{suffix}")(x)
         return x
 
     skips = []
@@ -105,15 +106,15 @@ def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),
     decoder_filters = [bottleneck_filters, *reversed(filters[1:])]
     for stage, (count, skip) in enumerate(zip(decoder_filters, reversed(skips)), start=1):
         x = conv_pair(x, count, f"decoder_stage{stage}")
-        x = keras.layers.Conv2DTranspose(skip.shape[-1], 2, strides=2, padding="same",
-                                         name=f"decoder_stage{stage}_upconv")(x)
+        x = Conv2DTranspose(skip.shape[-1], 2, strides=2, padding="same",
+                            name=f"decoder_stage{stage}_upconv")(x)
         x = keras.layers.Concatenate(name=f"decoder_stage{stage}_concat")([x, skip])
     x = conv_pair(x, filters[0], "output")
     if prefill == "harmonic":
-        # Small, not zero: a zero kernel passes no gradient to the layers before it.
-        correction = keras.layers.Conv2D(
-            3, 3, padding="same", dtype="float32", name="output_conv",
-            kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3, seed=0))(x)
+        # Keras' usual initialisation: a kernel near zero would pass almost no gradient
+        # to the layers before it, which then stay below Adam's epsilon and never learn.
+        correction = keras.layers.Conv2D(3, 3, padding="same", dtype="float32",
+                                         name="output_conv")(x)
         output = keras.layers.Add(dtype="float32", name="output_add")([smooth, correction])
         output = keras.layers.ReLU(max_value=1.0, dtype="float32", name="output_clip")(output)
     else:
