@@ -1,10 +1,12 @@
 import json
 
+import cv2
 import numpy as np
 import pytest
 
 from inpaint_tf import reporting
 from inpaint_tf.experiments import STUDY_RESULTS, load_config, save_config
+from inpaint_tf.masks import eval_masks, mask_checksum
 
 
 def _row(**values):
@@ -110,12 +112,30 @@ def test_baselines_share_the_runs_masks(tmp_path, tiny_images):
     x_train = np.resize(tiny_images, (10_016, 32, 32, 3))  # more than the validation split
     np.savez(data, x_train=x_train, y_train=np.zeros(len(x_train), int),
              x_test=np.concatenate([tiny_images] * 2), y_test=np.zeros(32, int))
-    run = _run_folder(tmp_path, "exp1", 1, _row(hole_psnr=99.0))
+    # The run was scored on the fixed centre-box set of the 32 test images (seed 20180420).
+    masks = eval_masks("center_box", 32, seed=20180420)
+    run = _run_folder(tmp_path, "exp1", 1, _row(hole_psnr=99.0,
+                                                 mask_checksum=mask_checksum(masks)[:12]))
     text = reporting.build_report([run], tmp_path / "R.md", data=str(data))
     hole_table = text.split("## Hole-only")[1].split("## Runs")[0]
-    assert "navier_stokes" in hole_table and "telea" in hole_table
     assert "| exp1 | center_box" in hole_table and "| yes |" in hole_table
     assert "nan" not in hole_table
+    assert f"| {mask_checksum(masks)[:12]} |" in text.split("## Runs")[1]
+    # Navier–Stokes and Telea filled those very holes: their figures, recomputed here with
+    # OpenCV on the same images and masks, are the report's (to its 4 digits).
+    images = np.concatenate([tiny_images] * 2)
+    for name, flag in (("navier_stokes", cv2.INPAINT_NS), ("telea", cv2.INPAINT_TELEA)):
+        filled = np.stack([cv2.inpaint(image * (1 - mask), mask[..., 0], 3, flag)
+                           for image, mask in zip(images, masks)])
+        hole = np.broadcast_to(masks, images.shape) > 0
+        error = filled[hole].astype(float) / 255 - images[hole].astype(float) / 255
+        mae, mse = np.abs(error).mean(), (error ** 2).mean()
+        psnr = 10 * np.log10(1 / mse)
+        line, = [line for line in hole_table.splitlines() if line.startswith(f"| {name} |")]
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        assert cells[1] == "center_box"
+        assert [float(cell) for cell in cells[2:5]] == pytest.approx([mae, mse, psnr],
+                                                                     rel=6e-4)
 
 
 def test_unfinished_runs_are_refused(tmp_path):

@@ -1,0 +1,314 @@
+"""The README's figures against their sources, so that a new release, a new run record
+or a new benchmark cannot leave the README wrong: the released-models table against
+the manifests (inpaint_tf/released/*.json) and the weights files; the results summary
+against the run records (experiments/records/) and RESULTS.md, which `inpaint-tf
+report` builds from them; the performance and export-format tables against the dated
+sections of benchmarks/BENCHMARKS.md they name; RESULTS.md's own rows against the
+records; the masks table against the generators.
+
+A printed figure matches its source when it is the source rounded to the digits
+printed."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inpaint_tf import masks as M
+from inpaint_tf.experiments import STUDY_RESULTS
+from inpaint_tf.released_models import RELEASE_FOLDER, pretrained_manifest, pretrained_names
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+RESULTS = (ROOT / "experiments" / "RESULTS.md").read_text()
+BENCHMARKS = (ROOT / "benchmarks" / "BENCHMARKS.md").read_text()
+RECORDS = ROOT / "experiments" / "records"
+STUDY_KINDS = {"center_box", "random_box", "gan_rectangle", "irregular", "boxes",
+               "irregular_area"}
+SERVES = {"centre box": "center_box", "random box": "random_box",
+          "GAN rectangle": "gan_rectangle", "irregular strokes": "irregular",
+          "strokes of 0–60 % area": "irregular_area"}
+NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
+
+
+def tables(text: str) -> list[list[list[str]]]:
+    """Every Markdown table of `text`: rows of stripped cells, header first, no rule."""
+    found, rows = [], []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if not all(cell and set(cell) <= set("-: ") for cell in cells):
+                rows.append(cells)
+        elif rows:
+            found.append(rows)
+            rows = []
+    return found
+
+
+def table(text: str, *header: str) -> list[dict]:
+    """The rows, as {column: cell}, of the first table whose header starts with `header`."""
+    for rows in tables(text):
+        if tuple(rows[0][:len(header)]) == header:
+            return [dict(zip(rows[0], row)) for row in rows[1:]]
+    raise AssertionError(f"no table with the header {header}")
+
+
+def section(text: str, title: str) -> str:
+    """The text of the `##` section whose title starts with `title`, up to the next one."""
+    start = text.index(f"\n## {title}")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end > 0 else None]
+
+
+def numbers(text: str) -> list[str]:
+    return [n.replace(",", "") for n in re.findall(NUMBER, text)]
+
+
+def shows(printed: str, value: float) -> bool:
+    """Whether `printed` ("18.49", "0.00082", "1,234") is `value` rounded to its digits."""
+    printed = printed.replace(",", "")
+    digits = len(printed.split(".")[1]) if "." in printed else 0
+    return abs(float(printed) - value) <= 0.5 * 10.0 ** -digits + 1e-12
+
+
+def _metrics(run: str) -> dict:
+    return json.loads((RECORDS / run / "metrics.json").read_text())
+
+
+def _results_rows(*header) -> list[dict]:
+    return table(RESULTS, *header)
+
+
+def _ns_psnr(kind: str) -> str:
+    rows = [r for r in _results_rows("model", "masks", "hole MAE")
+            if r["model"] == "navier_stokes" and r["masks"] == kind]
+    assert len(rows) == 1, kind
+    return rows[0]["hole PSNR (dB)"]
+
+
+# --------------------------------------------------------------------------- releases
+
+
+def _released_rows() -> dict[str, list[dict]]:
+    listed, current = {}, None
+    for row in table(README, "model", "serves"):
+        current = row["model"].strip("`") or current
+        listed.setdefault(current, []).append(row)
+    return listed
+
+
+def test_every_cifar_release_is_in_the_released_models_table_with_its_kinds():
+    listed = _released_rows()
+    cifar = [name for name in pretrained_names()
+             if set(pretrained_manifest(name)["mask_kinds"]) <= STUDY_KINDS]
+    assert sorted(listed) == sorted(cifar)
+    for name, rows in listed.items():
+        assert [SERVES[row["serves"]] for row in rows] == \
+            pretrained_manifest(name)["mask_kinds"]
+
+
+@pytest.mark.parametrize("name", sorted(_released_rows()))
+def test_the_released_models_table_is_its_manifest(name):
+    manifest = pretrained_manifest(name)
+    rows = _released_rows()[name]
+    size, parameters = numbers(rows[0]["size (float16)"])
+    with np.load(RELEASE_FOLDER / manifest["weights_file"]) as archive:
+        count = sum(archive[key].size for key in archive.files)
+    assert shows(size, manifest["bytes"] / 1e6) and shows(parameters, count / 1e6)
+    minutes, epochs, cores = numbers(rows[0]["trained"])
+    training = manifest["training"]
+    assert shows(minutes, training["train_seconds"] / 60)
+    assert int(epochs) == training["epochs"] and f"({cores} cores)" in training["device"]
+    for row in rows:
+        kind = SERVES[row["serves"]]
+        figures = manifest["test"][kind]
+        assert figures["n"] == 10_000
+        psnr_cell = row["hole PSNR on CIFAR-10 test (NS)"]
+        psnr = numbers(psnr_cell)[0]
+        assert shows(psnr, figures["hole_psnr"]), (kind, psnr)
+        if "(" in psnr_cell:
+            assert psnr_cell.split("(")[1].rstrip(")") == _ns_psnr(kind)
+        study_cell = row["under the study's protocol (study's row)"]
+        match = re.fullmatch(rf"(hole )?MSE ({NUMBER}), MAE ({NUMBER}) "
+                             rf"\(exp(\d): ({NUMBER}), ({NUMBER})\)", study_cell)
+        if match is None:
+            assert study_cell == "–" and not any(
+                row["masks"] == kind for row in STUDY_RESULTS.values()), kind
+            continue
+        hole, mse, mae, number, study_mse, study_mae = match.groups()
+        study = STUDY_RESULTS[int(number)]
+        assert study["masks"] == kind and bool(hole) == (study["protocol"] == "hole")
+        prefix = "hole" if hole else "study"
+        assert shows(mse, figures[f"{prefix}_mse"]) and shows(mae, figures[f"{prefix}_mae"])
+        assert shows(study_mse, study["mse"]) and shows(study_mae, study["mae"])
+
+
+# --------------------------------------------------------------------------- results
+
+
+def test_results_md_rows_of_our_runs_are_the_records():
+    hole_rows = _results_rows("model", "masks", "hole MAE")
+    for run in ("own_unet_boxes", "own_unet_irregular", "exp3_conv_autoencoder_irregular"):
+        metrics = _metrics(run)
+        scored = {metrics["test"]["masks"]: metrics["test"]}
+        scored.update({row["masks"]: row for row in metrics.get("evaluations", [])
+                       if row.get("mask_seed", M.EVAL_SEED) == M.EVAL_SEED
+                       and row["n"] == metrics["test"]["n"]})
+        rows = {r["masks"]: r for r in hole_rows if r["model"] == run}
+        assert set(rows) == set(scored), run
+        for kind, row in rows.items():
+            for column, key in (("hole MAE", "hole_mae"), ("hole MSE", "hole_mse"),
+                                ("hole PSNR (dB)", "hole_psnr"), ("hole SSIM", "hole_ssim")):
+                assert f"{scored[kind][key]:.4g}" == row[column], (run, kind, column)
+            margin = scored[kind]["hole_psnr"] - float(_ns_psnr(kind))  # NS to 4 digits
+            assert abs(float(row["NS margin (dB)"]) - margin) < 0.01, (run, kind)
+
+
+def test_the_results_summary_is_the_records_and_results_md():
+    text = " ".join(section(README, "Results").split())
+    hole_rows = _results_rows("model", "masks", "hole MAE")
+    margins = {(r["model"], r["masks"]): float(r["NS margin (dB)"]) for r in hole_rows
+               if r["NS margin (dB)"] != "-"}
+    # 14 epochs and under an hour per recipe.
+    for run in ("own_unet_boxes", "own_unet_irregular"):
+        assert _metrics(run)["epochs"] == 14 and _metrics(run)["train_seconds"] < 3600
+    assert "14 epochs and under an hour per recipe" in text
+    # The study rows each recipe beats, under the study's protocol.
+    study_rows = _results_rows("run", "exp", "masks")
+    for run, claim in (("own_unet_boxes", "exp1, exp2, exp4, exp6 and exp7"),
+                       ("own_unet_irregular", "exp3 and exp5")):
+        beaten = sorted({int(r["exp"]) for r in study_rows
+                         if r["run"] == run and r["beats study"] == "yes"})
+        assert claim in text and [int(n) for n in re.findall(r"exp(\d)", claim)] == beaten
+    # Navier–Stokes margins.
+    boxes = [margins[("own_unet_boxes", kind)]
+             for kind in ("center_box", "random_box", "gan_rectangle")]
+    low, high = re.search(r"Navier–Stokes by (\S+)–(\S+) dB hole PSNR", text).groups()
+    assert shows(low, min(boxes)) and shows(high, max(boxes))
+    margin, ours, ns = re.search(r"Navier–Stokes by (\S+) dB \((\S+) dB against (\S+)\)",
+                                 text).groups()
+    irregular = _metrics("own_unet_irregular")["test"]
+    assert shows(margin, margins[("own_unet_irregular", "irregular")])
+    assert shows(ours, irregular["hole_psnr"]) and ns == _ns_psnr("irregular")
+    # The held-out check.
+    held_out = {(r["run"], r["masks"]): r for r in _results_rows("run", "masks", "mask seed")}
+    within = re.search(r"within (\S+) dB of these figures", text).group(1)
+    ours_held = [r for (run, _), r in held_out.items() if run.startswith("own_unet")]
+    assert all(r["mask seed"] == "424242" for r in ours_held)
+    assert shows(within, max(abs(float(r["difference (dB)"])) for r in ours_held))
+    listed = re.search(r"\(float16: ([^)]*?) dB on", text).group(1).split(", ")
+    keys = [("own_unet_boxes", "center_box"), ("own_unet_boxes", "random_box"),
+            ("own_unet_boxes", "gan_rectangle"), ("own_unet_irregular", "irregular")]
+    assert listed == [held_out[key]["held-out PSNR (dB)"] for key in keys]
+    # The study's exp3 at its full 20 epochs.
+    exp3 = _metrics("exp3_conv_autoencoder_irregular")
+    minutes, mse, study_mse, psnr = re.search(
+        r"full 20 epochs \((\S+) min here\), beats its own study row narrowly \(MSE (\S+) "
+        r"against (\S+)\) at (\S+) dB", text).groups()
+    assert exp3["epochs"] == 20 and shows(minutes, exp3["train_seconds"] / 60)
+    assert shows(mse, exp3["test"]["study_mse"]) and shows(study_mse, STUDY_RESULTS[3]["mse"])
+    assert exp3["test"]["study_mse"] < STUDY_RESULTS[3]["mse"]
+    assert shows(psnr, exp3["test"]["hole_psnr"])
+    bins = {(r["model"], r["hole share bin"]): float(r["hole PSNR (dB)"])
+            for r in _results_rows("model", "masks", "hole share bin")}
+    assert "falls below Navier–Stokes on holes over 40 %" in text
+    assert bins[("exp3_conv_autoencoder_irregular", "40-60%")] < \
+        bins[("navier_stokes", "40-60%")]
+
+
+def test_the_dice_ceiling_is_the_records():
+    printed = re.search(r"\(the Dice of a perfect reconstruction: (\S+)\s+on the CIFAR-10 test",
+                        README).group(1)
+    for run in ("own_unet_boxes", "own_unet_irregular"):
+        assert shows(printed, _metrics(run)["test"]["dice_ceiling"])
+
+
+# --------------------------------------------------------------------------- benchmarks
+
+
+def _benchmark_section(date: str) -> str:
+    """The BENCHMARKS.md section of the run the README names by its date and time."""
+    assert f"\n## {date} UTC" in BENCHMARKS, date
+    return section(BENCHMARKS, date)
+
+
+def test_the_performance_targets_are_the_benchmark_run_they_name():
+    performance = section(README, "Performance")
+    date = re.search(r"from the run of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC",
+                     " ".join(performance.split())).group(1)
+    source = table(_benchmark_section(date), "target", "measured", "goal")
+    ours = table(performance, "target", "measured", "goal", "met")
+    assert len(ours) == len(source)
+    for row, measured in zip(ours, source):
+        available = numbers(" ".join(measured.values()).replace("..", " "))
+        for printed in numbers(row["measured"]) + numbers(row["met"]):
+            assert any(shows(printed, float(value)) for value in available), \
+                (row["target"], printed)
+        assert row["met"].split(",")[0] == measured["met"], row["target"]
+
+
+def test_the_training_throughput_sentence_is_the_same_run():
+    performance = " ".join(section(README, "Performance").split())
+    date = re.search(r"from the run of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", performance).group(1)
+    rows = table(_benchmark_section(date), "model", "batch", "precision", "XLA", "images/s")
+    speed = {(r["model"], int(r["batch"]), r["precision"]): float(r["images/s"]) for r in rows}
+    sentence = re.search(r"Training throughput \(images/s, float32 → mixed_bfloat16\): (.*?)"
+                         r"\(about", performance).group(1)
+    models = ["conv_autoencoder", "pconv_autoencoder", "gan_joint"]
+    expected = []
+    for model in models:
+        batches = sorted({b for m, b, _ in speed if m == model})
+        expected += [(speed[(model, b, "float32")], speed[(model, b, "mixed_bfloat16")])
+                     for b in batches]
+    printed = [(a, b) for a, b, *_ in re.findall(
+        r"(\d+(?:\.\d+)?) → (\d+(?:\.\d+)?)", sentence)]
+    assert len(printed) == len(expected) == 6
+    for (low, high), (float32, mixed) in zip(printed, expected):
+        assert shows(low, float32) and shows(high, mixed), (low, high)
+
+
+_FORMATS = {"Keras": ["keras"], "SavedModel": ["saved_model"], "ONNX Runtime": ["onnx"],
+            "TFLite / float16 / dynamic": ["tflite", "tflite (float16)", "tflite (dynamic)"]}
+_MODELS = {"conv UNet": "conv_autoencoder", "partial-conv UNet": "pconv_autoencoder",
+           "GLCIC generator": "gan_joint"}
+
+
+def test_the_export_formats_table_is_the_benchmark_run_it_names():
+    export = " ".join(section(README, "Export").split())
+    date = re.search(r"\(([\d-]+ [\d:]+) UTC, 2-core Intel Xeon, 2 threads", export).group(1)
+    source = {(r["model"], r["format"]): r for r in table(
+        _benchmark_section(date), "model", "format", "file size (MB)")}
+    model = None
+    rows = table(section(README, "Export"), "model", "format", "size (MB)")
+    assert len(rows) == 4 * len(_MODELS)
+    for row in rows:
+        model = _MODELS.get(row["model"], model)
+        for column, measured in (("size (MB)", "file size (MB)"),
+                                 ("ms/image, batch 1", "ms/image, batch 1"),
+                                 ("ms/image, batch 32", "ms/image, batch 32")):
+            printed = row[column].split(" / ")
+            formats = _FORMATS[row["format"]]
+            assert len(printed) == len(formats)
+            for value, fmt in zip(printed, formats):
+                assert shows(value, float(source[(model, fmt)][measured])), (model, fmt, column)
+
+
+# --------------------------------------------------------------------------- masks
+
+
+def test_the_masks_tables_hole_shares_are_the_generators():
+    rows = table(README, "kind", "drawn as (32 × 32)", "hole share")
+    for row in rows:
+        kind = row["kind"].strip("`")
+        printed = row["hole share"]
+        if "–" in printed:  # irregular_area: the span of its bins
+            low, high = numbers(printed)
+            assert (float(low), float(high)) == (M.AREA_BINS[0][0] * 100,
+                                                 M.AREA_BINS[-1][1] * 100)
+            continue
+        share = 100 * M.hole_share(M.generate_masks(kind, 20_000, seed=5))
+        assert abs(float(numbers(printed)[0]) - share) <= 0.1 + 0.05, (kind, share)
