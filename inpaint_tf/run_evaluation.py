@@ -18,7 +18,7 @@ from inpaint_tf._validation import check_positive_int
 from inpaint_tf.data import Split
 from inpaint_tf.evaluation import as_predict_fn, evaluate
 from inpaint_tf.experiments import ExperimentConfig, with_overrides
-from inpaint_tf.masks import EVAL_SEED, eval_masks
+from inpaint_tf.masks import EVAL_SEED
 from inpaint_tf.model_loading import load_inference_model, model_config
 from inpaint_tf.photo_evaluation import (
     PHOTO_MASK_KINDS,
@@ -27,7 +27,7 @@ from inpaint_tf.photo_evaluation import (
     plot_photo_samples,
 )
 from inpaint_tf.run_folders import RunFolder
-from inpaint_tf.training_data import scoring_split
+from inpaint_tf.training_data import fixed_masks, scoring_split
 
 
 def fixed_test_set(config: ExperimentConfig, split: Split, kind: str | None = None,
@@ -41,7 +41,8 @@ def fixed_test_set(config: ExperimentConfig, split: Split, kind: str | None = No
     n = config.data.test_images if n is None else check_positive_int(n, "n")
     images = split.test.images[:n]
     height, width = images.shape[1:3]
-    return images, eval_masks(kind or config.data.masks, len(images), seed, height, width)
+    return images, fixed_masks(config, kind or config.data.masks, len(images), seed, height,
+                               width)
 
 
 def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None,

@@ -37,7 +37,7 @@ from inpaint_tf.data import Split
 from inpaint_tf.evaluation import as_predict_fn, evaluate
 from inpaint_tf.experiments import ExperimentConfig, load_config, save_config, with_overrides
 from inpaint_tf.export import export_saved_model
-from inpaint_tf.masks import VALIDATION_MASK_SEED, eval_masks
+from inpaint_tf.masks import VALIDATION_MASK_SEED
 
 # Documented import paths of names that live in the modules below (kept working).
 from inpaint_tf.model_building import (  # noqa: F401
@@ -63,7 +63,12 @@ from inpaint_tf.run_folders import (
     save_checkpoint,
 )
 from inpaint_tf.schedules import learning_rate_schedule  # noqa: F401
-from inpaint_tf.training_data import epoch_steps, load_training_data, training_dataset
+from inpaint_tf.training_data import (
+    epoch_steps,
+    fixed_masks,
+    load_training_data,
+    training_dataset,
+)
 
 SAMPLE_COUNT = 8
 # Validation figures added to the log after every epoch.
@@ -188,7 +193,7 @@ def _fit(model, config, run, state, data, total_epochs, verbose) -> None:
 def _validation_set(config: ExperimentConfig, split: Split):
     images = split.validation.images[:config.data.validation_images]
     height, width = images.shape[1:3]
-    return images, eval_masks(config.data.masks, len(images), VALIDATION_MASK_SEED,
+    return images, fixed_masks(config, config.data.masks, len(images), VALIDATION_MASK_SEED,
                               height, width)
 
 

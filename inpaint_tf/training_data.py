@@ -35,8 +35,15 @@ from inpaint_tf.data import (
     load_cifar10,
     make_dataset,
 )
-from inpaint_tf.data.photos import fixed_crops, list_photos, make_photo_dataset, scan_photos
+from inpaint_tf.data.photos import (
+    fixed_crops,
+    list_photos,
+    make_photo_dataset,
+    photo_scale_masks,
+    scan_photos,
+)
 from inpaint_tf.experiments import ExperimentConfig
+from inpaint_tf.masks import eval_masks
 
 HOLD_OUT_SEED = 0  # which photos are held out: fixed, like the study's CIFAR-10 split
 VALIDATION_CROP_SEED, TEST_CROP_SEED = 1, 2
@@ -56,6 +63,23 @@ class TrainingData(NamedTuple):
     @property
     def is_photos(self) -> bool:
         return self.train_files is not None
+
+
+def mask_canvas(config: ExperimentConfig) -> tuple[int, int] | None:
+    """The (low, high) canvas sides photo masks are drawn at, or None (at the image size)."""
+    canvas = (config.data.mask_canvas_min, config.data.mask_canvas_max)
+    return None if config.data.kind != "photos" or canvas == (0, 0) else canvas
+
+
+def fixed_masks(config: ExperimentConfig, kind: str, n: int, seed: int, height: int,
+                width: int) -> np.ndarray:
+    """A fixed mask set for a config's validation or test images: `eval_masks`, or for a
+    photos config with a mask canvas, masks at a photo's size cut around a hole
+    (`photo_scale_masks`, seeded by `seed`), as its training crops get them."""
+    canvas = mask_canvas(config)
+    if canvas is None:
+        return eval_masks(kind, n, seed, height, width)
+    return photo_scale_masks(kind, n, np.random.default_rng(seed), height, canvas)
 
 
 def photo_source(config: ExperimentConfig) -> str:
@@ -140,9 +164,8 @@ def training_dataset(config: ExperimentConfig, data: TrainingData, *, start_epoc
                   steps_per_epoch=epoch_steps(config, data), real_masks=config.is_gan,
                   mask_as_sample_weight=mask_as_sample_weight)
     if data.is_photos:
-        canvas = (config.data.mask_canvas_min, config.data.mask_canvas_max)
         return make_photo_dataset(
             data.train_files, config.data.crop_size, config.data.masks,
             scale_range=(config.data.min_scale, config.data.max_scale),
-            mask_canvas=None if canvas == (0, 0) else canvas, **common)
+            mask_canvas=mask_canvas(config), **common)
     return make_dataset(data.split.train.images, config.data.masks, **common)

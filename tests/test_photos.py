@@ -267,3 +267,32 @@ def test_train_on_a_photo_folder_writes_a_full_run_record(folder, tmp_path):
     assert metrics["data_source"] == str(folder) and len(metrics["train_checksum"]) == 16
     assert metrics["test"]["n"] == 8 and np.isfinite(metrics["test"]["hole_psnr"])
     assert run.model.is_file() and run.samples.is_file()
+
+
+def test_photo_runs_score_on_masks_drawn_as_their_training_masks(folder):
+    from inpaint_tf.experiments import with_overrides
+    from inpaint_tf.masks import eval_masks
+    from inpaint_tf.run_evaluation import fixed_test_set
+    from inpaint_tf.training_data import scoring_split
+
+    config = with_overrides(_photo_config(folder), **{"data.mask_canvas_min": 64,
+                                                      "data.mask_canvas_max": 96})
+    images, masks = fixed_test_set(config, scoring_split(config), "thin_strokes", seed=5)
+    expected = P.photo_scale_masks("thin_strokes", len(images), np.random.default_rng(5), 32,
+                                   (64, 96))
+    assert np.array_equal(masks, expected)
+    plain = with_overrides(config, **{"data.mask_canvas_min": 0, "data.mask_canvas_max": 0})
+    _, at_crop_size = fixed_test_set(plain, scoring_split(plain), "thin_strokes", seed=5)
+    assert np.array_equal(at_crop_size, eval_masks("thin_strokes", len(images), 5, 32, 32))
+    with pytest.raises(ValueError, match="mask_canvas"):
+        with_overrides(config, **{"data.mask_canvas_min": 16})
+
+
+def test_photo_scale_masks_keep_a_photos_stroke_widths_in_a_crop():
+    rng = np.random.default_rng(0)
+    crops = P.photo_scale_masks("medium_strokes", 40, rng, 64, (512, 512))
+    assert crops.shape == (40, 64, 64, 1) and all(c.sum() > 0 for c in crops)
+    # Medium strokes are 8-20 px wide at a 512 px side: their half width, the largest
+    # distance to a known pixel, stays so in the crop (at the crop size it would be 1-3 px).
+    widths = [cv2.distanceTransform(c[..., 0], cv2.DIST_L2, 5).max() for c in crops]
+    assert 3.5 <= np.median(widths) <= 14  # joints and crossings widen a little
