@@ -294,7 +294,13 @@ def main(argv=None) -> int:
               f"{len(spec['tests'])} test files ...", flush=True)
         prepare(name, spec, work)
         minutes[name] = run_mutmut(work, spec, args.jobs, work / "mutmut.log") / 60
-        row = score(name, spec, work, equivalents)
+        try:
+            row = score(name, spec, work, equivalents)
+        except (RuntimeError, OSError) as error:  # mutmut stopped: its log says why
+            print(f"    no results: {error}", flush=True)
+            row = {"module": name, "total": 0, "killed": 0, "timeout": 0, "equivalent": 0,
+                   "survived": 0, "rate": 0.0, "survivors": [], "equivalents": [],
+                   "stale": []}
         rows.append(row)
         print(f"    {row['killed']} of {row['total']} killed, {row['equivalent']} equivalent, "
               f"{row['survived']} survived: {row['rate']:.1f} % "
