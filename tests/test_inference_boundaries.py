@@ -1,0 +1,332 @@
+"""`inpaint`'s helpers and options at their edges, against values worked out by hand:
+the size multiple and receptive field of small graphs, padding, chunking, clipping, the
+option checks, and which pass (whole image or windows) runs the model."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from inpaint_tf import inference as I
+
+
+def _graph(*layers, nested=None):
+    """image (and mask) -> `layers` in a chain -> 3 channels; `nested` wraps the
+    chain in an inner functional model."""
+    image = keras.Input((None, None, 3), name="image")
+    mask = keras.Input((None, None, 1), name="mask")
+    x = keras.layers.Concatenate()([image, mask])
+    chain_input = x
+    for layer in layers:
+        x = layer(x)
+    if nested:
+        inner = keras.Model(chain_input, x)
+        x = inner(keras.layers.Concatenate()([image, mask]))
+    return keras.Model({"image": image, "mask": mask}, x)
+
+
+L = keras.layers
+
+
+@pytest.mark.parametrize("layers, multiple", [
+    ([L.Conv2D(4, 3, padding="same")], 1),
+    ([L.Conv2D(4, 3, strides=2, padding="same")], 2),
+    ([L.Conv2D(4, 3, strides=(1, 2), padding="same")], 2),
+    ([L.Conv2D(4, 3, strides=2, padding="same"), L.MaxPooling2D(2), L.AveragePooling2D(3)], 12),
+    ([L.DepthwiseConv2D(3, strides=2, padding="same"), L.SeparableConv2D(4, 3, strides=2,
+                                                                        padding="same")], 4),
+    ([L.Conv2DTranspose(4, 3, strides=2, padding="same"), L.UpSampling2D(2)], 1),
+])
+def test_the_size_multiple_is_the_product_of_downsampling_strides(layers, multiple):
+    assert I.size_multiple(_graph(*layers)) == multiple
+
+
+def test_nested_models_count_in_the_size_multiple_and_the_field():
+    model = _graph(L.Conv2D(4, 3, strides=2, padding="same"), L.MaxPooling2D(2), nested=True)
+    assert I.size_multiple(model) == 4
+    assert I.receptive_field(model) == 1 + 2 + 1 * 2  # conv 3 (+2), then pool 2 at step 2
+
+
+@pytest.mark.parametrize("layers, field", [
+    ([], 1),
+    ([L.Conv2D(4, 3, padding="same")], 3),
+    ([L.Conv2D(4, 5, padding="same"), L.Conv2D(4, 3, padding="same")], 7),
+    ([L.Conv2D(4, 3, dilation_rate=2, padding="same")], 5),
+    ([L.Conv2D(4, 3, strides=2, padding="same"), L.Conv2D(4, 3, padding="same")], 7),
+    ([L.MaxPooling2D(2), L.Conv2D(4, 3, padding="same")], 6),
+    ([L.MaxPooling2D(3, strides=1, padding="same"), L.Conv2D(4, 3, padding="same")], 5),
+    # Upsampling halves the step: a 3x3 conv after it reaches one input pixel each way.
+    ([L.Conv2D(4, 3, strides=2, padding="same"), L.UpSampling2D(2),
+      L.Conv2D(4, 3, padding="same")], 5),
+    # A transposed conv adds ceil(kernel / stride) - 1 steps and divides the step.
+    ([L.Conv2D(4, 3, strides=2, padding="same"), L.Conv2DTranspose(4, 4, strides=2,
+                                                                  padding="same"),
+      L.Conv2D(4, 3, padding="same")], 3 + 2 + 2),
+    ([L.Flatten()], None), ([L.GlobalAveragePooling2D()], None),
+])
+def test_the_receptive_field_of_small_graphs(layers, field):
+    assert I.receptive_field(_graph(*layers)) == field
+
+
+def test_where_paths_meet_the_widest_field_and_step_count():
+    image = keras.Input((None, None, 3), name="image")
+    mask = keras.Input((None, None, 1), name="mask")
+    narrow = L.Conv2D(4, 3, padding="same")(image)
+    wide = L.Conv2D(4, 7, padding="same")(L.Concatenate()([image, mask]))
+    merged = L.Conv2D(3, 3, padding="same")(L.Concatenate()([narrow, wide]))
+    assert I.receptive_field(keras.Model({"image": image, "mask": mask}, merged)) == 9
+
+
+def test_a_pyramid_layer_adds_its_coarsest_cell():
+    class Pyramid(keras.layers.Layer):
+        levels = 3
+
+        def call(self, x):
+            return x
+
+    assert I.receptive_field(_graph(Pyramid(), L.Conv2D(4, 3, padding="same"))) == 1 + 8 + 2
+
+
+def test_fields_without_a_graph_are_unknown():
+    class Subclassed(keras.Model):
+        def call(self, inputs):
+            return inputs["image"]
+
+    assert I.receptive_field(Subclassed()) is None
+    sequential = keras.Sequential([keras.Input((None, None, 4)), L.Conv2D(3, 5, padding="same")])
+    assert I.receptive_field(sequential) == 5
+
+
+def test_a_gan_runs_its_generator():
+    generator = _graph(L.Conv2D(3, 3, strides=2, padding="same"))
+
+    class GAN:
+        pass
+
+    gan = GAN()
+    gan.generator = generator
+    assert I._network(gan) is generator and I.size_multiple(I._network(gan)) == 2
+    gan.generator = None
+    assert I._network(gan) is gan
+    gan.generator = "not a network"
+    assert I._network(gan) is gan
+
+
+@pytest.mark.parametrize("height, width, multiple, expected", [
+    (32, 32, 16, (0, 0)), (33, 30, 16, (15, 2)), (1, 1, 1, (0, 0)), (7, 9, 8, (1, 7))])
+def test_pad_amounts(height, width, multiple, expected):
+    assert I.pad_amounts(height, width, multiple) == expected
+
+
+def test_mirror_padding_repeats_the_edge_pixel_and_nothing_is_padded_for_nothing():
+    array = np.arange(6, dtype=np.float32).reshape(1, 2, 3, 1)
+    assert I._mirror_pad(array, 0, 0) is array
+    padded = I._mirror_pad(array, 2, 1)
+    np.testing.assert_array_equal(padded[0, ..., 0], [[0, 1, 2, 2], [3, 4, 5, 5],
+                                                      [3, 4, 5, 5], [0, 1, 2, 2]])
+    np.testing.assert_array_equal(I._mirror_pad(array, 1, 0)[0, ..., 0],
+                                  [[0, 1, 2], [3, 4, 5], [3, 4, 5]])
+    np.testing.assert_array_equal(I._mirror_pad(array, 0, 1)[0, ..., 0],
+                                  [[0, 1, 2, 2], [3, 4, 5, 5]])
+
+
+def test_chunks_hold_at_most_a_batch_and_a_megapixel():
+    def slices(*args):
+        return [(s.start, s.stop) for s in I._chunks(*args)]
+
+    assert slices(10, 1, 4) == [(0, 4), (4, 8), (8, 10)]
+    assert slices(3, I.BATCH_PIXELS // 2, 32) == [(0, 2), (2, 3)]
+    assert slices(2, I.BATCH_PIXELS * 4, 32) == [(0, 1), (1, 2)]  # one when one is larger
+    assert slices(2, 0, 32) == [(0, 2)]
+    assert slices(0, 1, 32) == []
+    assert I.BATCH_PIXELS == 2**20
+
+
+def test_run_pads_to_the_multiple_crops_back_and_clips():
+    seen = []
+
+    def predict(image, mask):
+        seen.append((image.shape, mask.shape))
+        return np.full(image.shape, 1.5, np.float32) - image * 3
+
+    image = np.full((2, 5, 6, 3), 0.25, np.float32)
+    out = I._run(predict, image, np.zeros((2, 5, 6, 1), np.float32), 4)
+    assert seen == [((2, 8, 8, 3), (2, 8, 8, 1))]
+    assert out.shape == (2, 5, 6, 3) and float(out.max()) == 0.75
+    out = I._run(lambda i, m: np.full(i.shape, -0.5, np.float32), image, image[..., :1], 1)
+    assert float(out.min()) == 0.0 and float(out.max()) == 0.0
+    out = I._run(lambda i, m: np.full(i.shape, 2.0, np.float32), image, image[..., :1], 1)
+    assert float(out.min()) == 1.0
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        I._run(lambda i, m: np.full(i.shape, np.inf, np.float32), image, image[..., :1], 1)
+
+
+class _Fixed:
+    """A stand-in for an exported file: a fixed input size, called like a Keras model."""
+
+    def __init__(self, size=(16, 16)):
+        self.fixed_size = size
+        self.calls = []
+
+    def __call__(self, inputs, training=False):
+        self.calls.append((inputs["image"].shape, training))
+        return np.clip(inputs["image"] + 0.5 * inputs["mask"], 0, 1)
+
+    @property
+    def layers(self):
+        return []
+
+
+@pytest.mark.parametrize("window_size, expected", [
+    (None, (16, 16)), (16, (16, 16)), ((16, 16), (16, 16)), (np.int64(16), (16, 16))])
+def test_a_fixed_size_model_runs_at_its_size(window_size, expected):
+    assert I._fixed_size(_Fixed(), window_size) == expected
+
+
+def test_window_sizes_are_checked():
+    keras_like = object()
+    assert I._fixed_size(keras_like, None) is None
+    assert I._fixed_size(keras_like, 24) == (24, 24)
+    assert I._fixed_size(keras_like, (8, 40)) == (8, 40)
+    for bad, message in (((8, 8, 8), "`window_size` must be an int or \\(height, width\\)"),
+                         (0, "`window_size` must be a positive integer"),
+                         ((8, -1), "`window_size` must be a positive integer"),
+                         (2.5, "`window_size` must be a positive integer")):
+        with pytest.raises(ValueError, match=message):
+            I._fixed_size(keras_like, bad)
+    with pytest.raises(ValueError, match=r"must be the model's fixed size \(16, 16\)"):
+        I._fixed_size(_Fixed(), 32)
+
+
+@pytest.mark.parametrize("context, expected", [(None, None), (0, 0), (7, 7),
+                                               (np.int64(3), 3)])
+def test_context_is_none_or_a_non_negative_integer(context, expected):
+    value = I._checked_context(context)
+    assert value == expected and (value is None or type(value) is int)
+
+
+@pytest.mark.parametrize("context", [-1, True, False, 2.5, "3"])
+def test_other_contexts_are_refused(context):
+    with pytest.raises(ValueError, match="`context` must be None or a non-negative integer"):
+        I._checked_context(context)
+
+
+def _recording_model():
+    """A Keras model (fills holes with 0.5) and the input shapes it was called with."""
+    image = keras.Input((None, None, 3), name="image")
+    mask = keras.Input((None, None, 1), name="mask")
+    filled = L.Lambda(lambda t: t[0] * (1 - t[1]) + 0.5 * t[1])([image, mask])
+    model = keras.Model({"image": image, "mask": mask}, filled)
+    shapes = []
+    original = I._predictor
+
+    def predictor(network):
+        predict = original(network)
+
+        def recorded(image, mask):
+            shapes.append(image.shape)
+            return predict(image, mask)
+        return recorded
+
+    return model, shapes, predictor
+
+
+def test_auto_runs_windows_around_small_holes_and_the_whole_image_for_large_ones(
+        monkeypatch):
+    model, shapes, predictor = _recording_model()
+    monkeypatch.setattr(I, "_predictor", predictor)
+    image = np.full((1, 128, 128, 3), 0.25, np.float32)
+    small = np.zeros((1, 128, 128, 1), np.float32)
+    small[0, 60:62, 60:62] = 1
+    out = I.inpaint(model, image, small)
+    assert shapes[-1][1] * shapes[-1][2] < 0.5 * 128 * 128  # a window, not the photo
+    assert float(out[0, 60, 60, 0]) == 0.5 and float(out[0, 0, 0, 0]) == 0.25
+    spread = np.zeros_like(small)
+    spread[0, ::20, ::20] = 1  # holes everywhere: windows would cover the photo
+    I.inpaint(model, image, spread)
+    assert shapes[-1] == (1, 128, 128, 3)
+    I.inpaint(model, image, small, windows=False)
+    assert shapes[-1] == (1, 128, 128, 3)
+    I.inpaint(model, image, spread, windows=True)
+    assert shapes[-1] != (1, 128, 128, 3)
+
+
+def test_a_mask_without_holes_never_calls_the_model(monkeypatch):
+    model, shapes, predictor = _recording_model()
+    monkeypatch.setattr(I, "_predictor", predictor)
+    image = np.random.default_rng(0).uniform(size=(2, 20, 24, 3)).astype(np.float32)
+    for windows in ("auto", True, False):
+        out = I.inpaint(model, image, np.zeros((2, 20, 24)), windows=windows)
+        np.testing.assert_array_equal(out, image)
+    assert shapes == []
+
+
+def test_whole_passes_go_in_batches_of_batch_size(monkeypatch):
+    model, shapes, predictor = _recording_model()
+    monkeypatch.setattr(I, "_predictor", predictor)
+    image = np.full((5, 8, 8, 3), 0.25, np.float32)
+    masks = np.ones((5, 8, 8, 1), np.float32)
+    out = I.inpaint(model, image, masks, batch_size=2, windows=False)
+    assert [s[0] for s in shapes] == [2, 2, 1] and float(out.max()) == 0.5
+    single = I.inpaint(model, image[0], masks[0], windows=False)
+    assert single.shape == (8, 8, 3)
+
+
+def test_inpaint_refuses_bad_options():
+    model, _, _ = _recording_model()
+    image, mask = np.zeros((1, 16, 16, 3), np.float32), np.ones((1, 16, 16, 1), np.float32)
+    for options, message in (({"windows": "yes"}, "`windows` must be 'auto', True or False"),
+                             ({"windows": 1}, "`windows` must be 'auto', True or False"),
+                             ({"batch_size": 0}, "`batch_size` must be a positive integer"),
+                             ({"multiple": 0}, "`multiple` must be a positive integer"),
+                             ({"context": -2}, "`context` must be None")):
+        with pytest.raises(ValueError, match=message):
+            I.inpaint(model, image, mask, **options)
+    fixed = _Fixed((16, 16))
+    with pytest.raises(ValueError, match="The model takes 16x16 images only"):
+        I.inpaint(fixed, np.zeros((1, 24, 24, 3), np.float32), np.ones((1, 24, 24, 1)),
+                  windows=False)
+
+
+def test_a_fixed_size_model_is_called_at_its_size_whatever_the_image(monkeypatch):
+    fixed = _Fixed((16, 16))
+    image = np.full((1, 40, 48, 3), 0.25, np.float32)
+    mask = np.zeros((1, 40, 48, 1), np.float32)
+    mask[0, 10:13, 30:34] = 1
+    out = I.inpaint(fixed, image, mask)
+    assert fixed.calls and all(shape[1:3] == (16, 16) and training is False
+                               for shape, training in fixed.calls)
+    np.testing.assert_allclose(out[0, 10:13, 30:34], 0.75)
+    np.testing.assert_array_equal(out[mask[..., 0] == 0], image[mask[..., 0] == 0])
+    same = I.inpaint(fixed, image[:, :16, :16], np.ones((1, 16, 16, 1)), windows=False)
+    assert same.shape == (1, 16, 16, 3) and math.isclose(float(same.max()), 0.75)
+
+
+def test_keras_models_are_compiled_once_and_other_callables_called_as_they_are():
+    model, _, _ = _recording_model()
+    first = I._predictor(model)
+    assert I._COMPILED.get(model) is not None
+    compiled = I._COMPILED[model]
+    I._predictor(model)
+    assert I._COMPILED[model] is compiled
+    out = first(np.full((1, 4, 4, 3), 0.25, np.float32), np.ones((1, 4, 4, 1), np.float32))
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32 and float(out.max()) == 0.5
+    fixed = _Fixed()
+    out = I._predictor(fixed)(np.zeros((1, 16, 16, 3), np.float64), np.ones((1, 16, 16, 1)))
+    assert out.dtype == np.float32 and fixed.calls == [((1, 16, 16, 3), False)]
+
+
+def test_holes_larger_than_a_fixed_size_are_scaled_down_to_it_and_back():
+    fixed = _Fixed((16, 16))
+    image = np.full((1, 64, 64, 3), 0.25, np.float32)
+    mask = np.zeros((1, 64, 64, 1), np.float32)
+    mask[0, 10:40, 12:44] = 1  # 30 x 32: larger than 16 x 16
+    out = I.inpaint(fixed, image, mask)
+    assert all(shape[1:3] == (16, 16) for shape, _ in fixed.calls)
+    hole = out[0][mask[0, ..., 0] > 0]
+    assert float(hole.min()) >= 0.25 and float(hole.max()) <= 0.75 + 1e-6
+    np.testing.assert_allclose(out[0, 20:30, 22:34], 0.75)  # the middle: the model's fill
+    np.testing.assert_array_equal(out[0][mask[0, ..., 0] == 0], 0.25)
