@@ -23,7 +23,7 @@ A config has four tables; every key is optional except ``model.kind``::
     optimizer = "adam"
     learning_rate = 0.001
     schedule = "constant"             # constant | cosine | one_cycle (over all epochs)
-    loss = "mae"                      # mae | mse | masked_l1 | pconv (autoencoders)
+    loss = "mae"                      # mae | mse | hole_mse | masked_l1 | pconv (autoencoders)
     seed = 0
 
     [gan]                             # glcic_gan only
@@ -59,7 +59,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 MODEL_KINDS = ("unet_autoencoder", "pconv_unet", "glcic_gan")
-LOSSES = ("mae", "mse", "masked_l1", "pconv")
+# hole_mse: each image's mean squared error over its hole pixels, so a small hole
+# weighs as much as a large one (inpaint_tf.losses.MaskedL2, normalize="region").
+LOSSES = ("mae", "mse", "hole_mse", "masked_l1", "pconv")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine", "one_cycle")
 DATA_KINDS = ("cifar10", "photos")

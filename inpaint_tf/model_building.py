@@ -33,12 +33,14 @@ def _loss(config: ExperimentConfig):
 
     if name == "masked_l1":
         return losses.MaskedL1(hole_weight=6.0, valid_weight=1.0)
+    if name == "hole_mse":
+        return losses.MaskedL2(hole_weight=1.0, valid_weight=0.0, normalize="region")
     return losses.PConvLoss(vgg_weights=config.model.options.get("vgg_weights", "imagenet"))
 
 
 def uses_mask_weights(config: ExperimentConfig) -> bool:
     """Masked losses receive the hole mask as `sample_weight` from the dataset."""
-    return not config.is_gan and config.training.loss in ("masked_l1", "pconv")
+    return not config.is_gan and config.training.loss in ("masked_l1", "hole_mse", "pconv")
 
 
 def _call_builder(builder, input_shape, options: dict, **defaults):

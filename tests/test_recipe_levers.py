@@ -165,3 +165,25 @@ def _blur_model():
 
     keras.utils.set_random_seed(0)
     return build_tiny_inpainting_model()
+
+
+# --------------------------------------------------------------------------- hole_mse loss
+
+
+def test_hole_mse_weighs_each_image_by_its_own_hole_pixels():
+    from inpaint_tf import losses
+    from inpaint_tf.experiments import config_from_dict
+    from inpaint_tf.model_building import _loss, uses_mask_weights
+
+    config = config_from_dict({"training": {"loss": "hole_mse"}})
+    loss = _loss(config)
+    assert isinstance(loss, losses.MaskedL2) and uses_mask_weights(config)
+    assert (loss.hole_weight, loss.valid_weight, loss.normalize) == (1.0, 0.0, "region")
+    truth = np.zeros((2, 4, 4, 1), np.float32)
+    prediction = np.zeros_like(truth)
+    hole = np.zeros_like(truth)
+    hole[0, 0, 0], prediction[0, 0, 0] = 1, 0.5        # one hole pixel, error 0.5
+    hole[1, :2, :2], prediction[1, :2, :2] = 1, 0.1     # four hole pixels, error 0.1
+    prediction[:, 3, 3] = 0.9                           # known pixels do not count
+    # By hand: image 0's hole MSE 0.25, image 1's 0.01; the batch mean 0.13.
+    assert float(loss(truth, prediction, sample_weight=hole)) == pytest.approx(0.13)
