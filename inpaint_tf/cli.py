@@ -432,11 +432,19 @@ def report_command(args):
 
     from inpaint_tf.reporting import build_report
 
-    command_line = "inpaint-tf report " + " ".join(args.runs) + f" --out {args.out}"
+    command_line = ("inpaint-tf report " + " ".join(args.runs) + f" --out {args.out}"
+                    + (" --photos" if args.photos else ""))
     notes = ""
     if args.notes:
         command_line += f" --notes {args.notes}"
         notes = Path(args.notes).read_text()
+    if args.photos:
+        from inpaint_tf.photo_report import build_photo_report
+
+        if len(args.runs) != 1:
+            raise ValueError("A photo report is of one run: give one RUN with --photos")
+        print(build_photo_report(args.runs[0], args.out, notes=notes, command=command_line))
+        return
     text = build_report(args.runs, args.out, data=args.data, command=command_line,
                         baselines=not args.no_baselines, notes=notes)
     print(text)
@@ -449,6 +457,9 @@ def _configure_report(parser):
                         help="leave out Navier-Stokes and Telea")
     parser.add_argument("--notes", default=None, metavar="FILE",
                         help="Markdown put before the tables (budget, data copy, findings)")
+    parser.add_argument("--photos", action="store_true",
+                        help="the photo report of one photos run (its photo evaluations, "
+                             "goals, held-out seed, bins, time to quality)")
     _add_data_option(parser)
 
 

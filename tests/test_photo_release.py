@@ -102,3 +102,30 @@ def test_the_demo_headline_is_a_real_photo_filled_by_the_photo_model(released, m
                     "photo_samples_tiny_photo_release.png"):
         assert (root / "demo" / picture).stat().st_size > 10_000
     assert any("pictures:" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_the_photo_report_reads_the_run_record(released):
+    from inpaint_tf.photo_evaluation import margins
+    from inpaint_tf.photo_report import PHOTO_GOALS, build_photo_report
+    from inpaint_tf.run_evaluation import evaluate_run_on_photos
+
+    root, _ = released
+    kinds = ("blobs", "thin_strokes")
+    fixed = evaluate_run_on_photos(root / "run", [root / "test" / "Set"], masks=kinds)
+    held = evaluate_run_on_photos(root / "run", [root / "test" / "Set"], masks=kinds,
+                                  seed=releases.HELD_OUT_SEED)
+    text = build_photo_report(root / "run", root / "PHOTOS.md", notes="# Photos\n\nBudget.",
+                              command="inpaint-tf report RUN --photos")
+    assert text.startswith("# Photos") and (root / "PHOTOS.md").read_text() == text
+    gaps, held_gaps = margins(fixed, "tiny_photo_release"), margins(held, "tiny_photo_release")
+    for kind in kinds:
+        met = "yes" if gaps[kind] >= PHOTO_GOALS[kind] else "no"
+        assert f"| {kind} | {round(gaps[kind], 2):.4g} | >= {PHOTO_GOALS[kind]:+.1f} | {met} |" \
+            in text
+        difference = round(round(held_gaps[kind], 2) - round(gaps[kind], 2), 2)
+        assert f"| {kind} | {releases.HELD_OUT_SEED} |" in text
+        assert abs(round(held_gaps[kind] - gaps[kind], 2) - difference) <= 0.011
+    assert "## Time to quality" in text and "min to pass the better" in text
+    assert cli.main(["report", str(root / "run"), str(root / "run"), "--photos", "--out",
+                     str(root / "x.md")]) == 2
