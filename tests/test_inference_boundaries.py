@@ -330,3 +330,61 @@ def test_holes_larger_than_a_fixed_size_are_scaled_down_to_it_and_back():
     assert float(hole.min()) >= 0.25 and float(hole.max()) <= 0.75 + 1e-6
     np.testing.assert_allclose(out[0, 20:30, 22:34], 0.75)  # the middle: the model's fill
     np.testing.assert_array_equal(out[0][mask[0, ..., 0] == 0], 0.25)
+
+
+def test_a_megapixel_of_one_pixel_items_is_the_largest_chunk():
+    chunks = list(I._chunks(2**20 + 1, 1, 2**21))
+    assert [(s.start, s.stop) for s in chunks] == [(0, 2**20), (2**20, 2**20 + 1)]
+
+
+def test_whole_and_window_passes_split_batches_by_pixels(monkeypatch):
+    model, shapes, predictor = _recording_model()
+    monkeypatch.setattr(I, "_predictor", predictor)
+    monkeypatch.setattr(I, "BATCH_PIXELS", 64)
+    image = np.full((3, 8, 16, 3), 0.25, np.float32)  # 128 pixels each: one per call
+    I.inpaint(model, image, np.ones((3, 8, 16, 1), np.float32), windows=False)
+    assert [s[0] for s in shapes] == [1, 1, 1]
+    # A model of a fixed 32 x 16 size: 512-pixel windows, one per call under 600 pixels.
+    monkeypatch.setattr(I, "BATCH_PIXELS", 600)
+    fixed = _Fixed((32, 16))
+    assert I._fixed_size(fixed, None) == (32, 16)
+    image = np.full((1, 96, 96, 3), 0.25, np.float32)
+    mask = np.zeros((1, 96, 96, 1), np.float32)
+    mask[0, 5:7, 5:7] = mask[0, 80:82, 80:82] = 1  # two holes far apart: two windows
+    I.inpaint(fixed, image, mask)
+    assert [shape for shape, _ in fixed.calls] == [(1, 32, 16, 3), (1, 32, 16, 3)]
+
+
+def test_scaled_windows_keep_the_models_shape_and_blend_into_the_context():
+    fixed = _Fixed((32, 16))
+    image = np.full((1, 96, 96, 3), 0.25, np.float32)
+    mask = np.zeros((1, 96, 96, 1), np.float32)
+    mask[0, 10:70, 20:60] = 1  # 60 x 40: scaled down to 32 x 16
+    out = I.inpaint(fixed, image, mask)
+    assert {shape[1:3] for shape, _ in fixed.calls} == {(32, 16)}
+    hole = out[0][mask[0, ..., 0] > 0]
+    assert float(hole.min()) < 0.749  # the hole's rim blends with the known context
+    np.testing.assert_allclose(out[0, 35:45, 35:45], 0.75, atol=1e-6)
+    np.testing.assert_array_equal(out[0][mask[0, ..., 0] == 0], 0.25)
+
+
+def test_a_scaled_mask_keeps_every_thin_hole():
+    """Area interpolation: a cell with any hole pixel is a hole, so thin lines survive
+    the downscaling (sampled, most of them would vanish and keep their content)."""
+    image = np.full((1, 96, 96, 3), 0.25, np.float32)
+    mask = np.zeros((1, 96, 96, 1), np.float32)
+    mask[0, 20, 10:80] = 1
+    mask[0, 21:70, 40] = 1
+    out = I.inpaint(_Fixed((16, 16)), image, mask)
+    assert float(out[0][mask[0, ..., 0] > 0].min()) > 0.5
+
+
+def test_a_scaled_image_is_averaged_not_sampled():
+    """Area interpolation: the model sees each cell's mean colour (stripes of 0 and 0.5
+    average 0.25), which a sampling resize would not give."""
+    image = np.zeros((1, 96, 96, 3), np.float32)
+    image[0, :, 1::2] = 0.5
+    mask = np.zeros((1, 96, 96, 1), np.float32)
+    mask[0, 20:70, 20:70] = 1
+    out = I.inpaint(_Fixed((16, 16)), image, mask)
+    np.testing.assert_allclose(out[0, 40:50, 40:50], 0.75, atol=0.01)
