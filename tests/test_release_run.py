@@ -126,15 +126,26 @@ def test_the_manifest_holds_the_run_and_the_float16_weights_figures(finished,
                                   rounded({"image": image, "mask": mask}))
 
 
-def test_a_release_takes_its_name_and_number_of_test_images(finished, small_check_set):
+def test_a_release_takes_its_name_and_number_of_test_images(finished, small_check_set,
+                                                              tmp_path):
     root, run, data, _, test, rounded = finished
-    path = releases.release_run(run, "renamed", folder=root / "other", data=data,
+    # A run trained on one study kind serves that kind alone.
+    boxes = tmp_path / "boxes_run"
+    boxes.mkdir()
+    for name in ("model.keras", "metrics.json"):
+        (boxes / name).write_bytes((run / name).read_bytes())
+    save_config(config_from_dict({**json.loads(json.dumps(CONFIG)),
+                                  "data": {**CONFIG["data"], "masks": "center_box"}}),
+                boxes / "config.toml")
+    path = releases.release_run(boxes, "renamed", folder=root / "other", data=data,
                                 test_images=3)
     manifest = json.loads(path.read_text())
     assert path.name == "renamed.json" and manifest["name"] == "renamed"
-    expected = _scores(rounded, test[:3], eval_masks("irregular", 3, seed=20180420),
-                       "irregular")
-    _assert_same_figures(manifest["test"]["irregular"], expected)
+    assert manifest["mask_kinds"] == ["center_box"] and list(manifest["test"]) == [
+        "center_box"]
+    expected = _scores(rounded, test[:3], eval_masks("center_box", 3, seed=20180420),
+                       "center_box")
+    _assert_same_figures(manifest["test"]["center_box"], expected)
 
 
 def test_other_test_images_than_the_runs_are_refused_and_nothing_is_written(finished):
