@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from inpaint_tf.layers.conv2d import Conv2D
+
 
 def reachable_taps(kernel_size: int, dilation: int, size: int | None) -> int:
     """How many taps each side of the centre can land inside an axis of `size`.
@@ -24,7 +26,7 @@ def reachable_taps(kernel_size: int, dilation: int, size: int | None) -> int:
 
 
 @keras.saving.register_keras_serializable(package="inpaint_tf")
-class DilatedConv2D(keras.layers.Conv2D):
+class DilatedConv2D(Conv2D):
     """`keras.layers.Conv2D` whose dilated kernel drops the taps that only see padding.
 
     A 3x3 kernel at dilation 16 on an 8x8 feature map (the GLCIC generator's last

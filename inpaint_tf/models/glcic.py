@@ -9,6 +9,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from inpaint_tf.layers.conv2d import Conv2D
 from inpaint_tf.layers.dilated_conv2d import DilatedConv2D
 from inpaint_tf.models._common import check_divisible, model_inputs, with_fill
 
@@ -160,8 +161,9 @@ def _discriminator_branch(input_shape, name: str) -> keras.Model:
     image = keras.Input(input_shape, name=f"{name}_input")
     x = image
     for index, filters in enumerate(DISCRIMINATOR_FILTERS, 1):
-        x = keras.layers.Conv2D(filters, 5, strides=2, padding="same",
-                                name=f"{name}_conv{index}")(x)
+        # inpaint_tf's Conv2D: on the last maps (2x2 and 1x1 at 32x32) most of the 5x5
+        # taps read only padding and are left out; the same function and variables.
+        x = Conv2D(filters, 5, strides=2, padding="same", name=f"{name}_conv{index}")(x)
         x = _normalised(x, f"{name}_conv{index}")
     x = keras.layers.Flatten(name=f"{name}_flatten")(x)
     x = keras.layers.Dense(1024, name=f"{name}_dense")(x)
