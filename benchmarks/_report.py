@@ -87,14 +87,16 @@ def targets(results: dict) -> list[dict]:
     rows = []
     reference = results.get("reference")
     if reference:
-        runs = {k: v["images_per_second"] for k, v in reference["runs"].items()}
-        rows.append(_at_least(
-            "conv_autoencoder training speed-up over the study's pipeline (batch "
-            f"{reference['batch_size']})", reference["speedup"], 2.0,
-            f"{reference['speedup']:.2f}x",
-            f"reference {runs['reference']:.0f} img/s; ours float32 {runs['ours_float32']:.0f}"
-            f" ({reference['speedup_float32']:.2f}x: pipeline), mixed {runs['ours_mixed']:.0f}"
-            f" ({reference['speedup'] / reference['speedup_float32']:.2f}x more: precision)"))
+        for family in [reference, *reference.get("families", [])]:
+            runs = {k: v["images_per_second"] for k, v in family["runs"].items()}
+            rows.append(_at_least(
+                f"{family['model']} training speed-up over the study's pipeline (batch "
+                f"{family['batch_size']})", family["speedup"], 2.0,
+                f"{family['speedup']:.2f}x",
+                f"reference {runs['reference']:.0f} img/s; ours float32 "
+                f"{runs['ours_float32']:.0f} ({family['speedup_float32']:.2f}x: pipeline), "
+                f"mixed {runs['ours_mixed']:.0f} "
+                f"({family['speedup'] / family['speedup_float32']:.2f}x more: precision)"))
     if results.get("training"):
         rows.append(_ceiling_target(results, "conv_autoencoder", 0.60))
         rows.append(_ceiling_target(results, "pconv_autoencoder", None))
@@ -176,12 +178,14 @@ def _training_md(results: dict) -> str:
 
 
 def _reference_md(reference: dict) -> str:
-    base = reference["runs"]["reference"]["images_per_second"]
-    return table([f"run ({reference['model']}, batch {reference['batch_size']})", "images/s",
-                  "vs reference"],
-                 [[name, f"{run['images_per_second']:.1f}",
-                   f"{run['images_per_second'] / base:.2f}x"]
-                  for name, run in reference["runs"].items()])
+    rows = []
+    for family in [reference, *reference.get("families", [])]:
+        base = family["runs"]["reference"]["images_per_second"]
+        rows += [[family["model"], name, f"{run['images_per_second']:.1f}",
+                  f"{run['images_per_second'] / base:.2f}x"]
+                 for name, run in family["runs"].items()]
+    return table([f"model (batch {reference['batch_size']})", "run", "images/s",
+                  "vs reference"], rows)
 
 
 def _layers_md(rows: list[dict]) -> str:

@@ -87,33 +87,49 @@ def xla_table(images, settings, rows: list[dict]) -> list[dict]:
     return table
 
 
-def reference_comparison(images, settings) -> dict:
-    """The study's pipeline against ours on the conv autoencoder, windows taken in turn.
+def study_sequence(model: str, images, batch_size: int) -> StudySequence:
+    """The study's per-image Python pipeline with the masks of `model`'s config."""
+    settings = _models.config(model)
+    return StudySequence(images, batch_size, settings.data.masks, real_masks=settings.is_gan)
 
-    Runs: the study's PyDataset at float32 (the reference); our pipeline at float32
-    and under the mixed policy; and the mixed model on one cached batch repeated (the
-    same model as "ours_mixed"), which shows what the input pipeline costs.
+
+def family_comparison(model: str, images, settings, cached: bool = False) -> dict:
+    """The study's pipeline against ours on `model`, windows taken in turn.
+
+    Runs: the study's PyDataset feeding the model at float32 (the reference); our
+    pipeline at float32 and under the mixed policy; with `cached`, also the mixed model
+    on one cached batch repeated (the same model as "ours_mixed"), which shows what the
+    input pipeline costs.
     """
     batch_size = settings.reference_batch
-    ours = _models.build(REFERENCE_MODEL, "mixed")
-    real = _models.dataset(REFERENCE_MODEL, images, batch_size)
-    mask_kind = _models.config(REFERENCE_MODEL).data.masks
+    ours = _models.build(model, "mixed")
+    real = _models.dataset(model, images, batch_size)
     runs = {
-        "reference": (_models.build(REFERENCE_MODEL, "float32"),
-                      StudySequence(images, batch_size, mask_kind)),
-        "ours_float32": (_models.build(REFERENCE_MODEL, "float32"), real),
+        "reference": (_models.build(model, "float32"),
+                      study_sequence(model, images, batch_size)),
+        "ours_float32": (_models.build(model, "float32"), real),
         "ours_mixed": (ours, real),
-        "ours_mixed_cached_batch": (ours, real.take(1).cache().repeat()),
     }
+    if cached:
+        runs["ours_mixed_cached_batch"] = (ours, real.take(1).cache().repeat())
     result = interleaved_throughput(runs, batch_size, **_timing_options(settings))
     release()
     rates = {name: value["images_per_second"] for name, value in result.items()}
     for name, rate in rates.items():
-        _log(f"  {name:24s} batch {batch_size:4d} {rate:9.1f} images/s")
-    return {
-        "model": REFERENCE_MODEL, "batch_size": batch_size, "mask_kind": mask_kind,
-        "runs": result,
-        "speedup": rates["ours_mixed"] / rates["reference"],
-        "speedup_float32": rates["ours_float32"] / rates["reference"],
-        "real_over_cached": rates["ours_mixed"] / rates["ours_mixed_cached_batch"],
-    }
+        _log(f"  {model:18s} {name:24s} batch {batch_size:4d} {rate:9.1f} images/s")
+    row = {"model": model, "batch_size": batch_size,
+           "mask_kind": _models.config(model).data.masks, "runs": result,
+           "speedup": rates["ours_mixed"] / rates["reference"],
+           "speedup_float32": rates["ours_float32"] / rates["reference"]}
+    if cached:
+        row["real_over_cached"] = rates["ours_mixed"] / rates["ours_mixed_cached_batch"]
+    return row
+
+
+def reference_comparison(images, settings) -> dict:
+    """The study's pipeline against ours: the conv autoencoder (the target, with the
+    cached-batch run), then each other family of `settings.reference_models`."""
+    result = family_comparison(REFERENCE_MODEL, images, settings, cached=True)
+    result["families"] = [family_comparison(model, images, settings)
+                          for model in settings.reference_models if model != REFERENCE_MODEL]
+    return result

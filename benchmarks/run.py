@@ -50,6 +50,8 @@ class Settings:
     matmul_size: int = 2048
     matmul_repeats: int = 10
     reference_batch: int = 32  # also the batch of the per-layer times
+    # Each family against the study's pipeline feeding it (the first: the target).
+    reference_models: tuple = ("conv_autoencoder", "pconv_autoencoder", "gan_joint")
     layer_repeats: int = 10
     pipeline_batch: int = 32
     pipeline_batches: int = 150
@@ -143,7 +145,7 @@ def measure_all(settings: Settings, skip: set[str]) -> dict:
     steps = (
         ("training", "Training throughput",
          lambda: training_table(images, settings, ceilings)),
-        ("reference", "The study's pipeline against ours",
+        ("reference", "The study's pipeline against ours, each model family",
          lambda: reference_comparison(images, settings)),
         ("layers", "Per-layer forward and backward, conv autoencoder",
          lambda: layer_table(settings, results["ceiling"]["mixed_dtype"])),

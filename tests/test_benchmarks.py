@@ -66,6 +66,13 @@ def test_quick_run_writes_every_section(quick_run):
     assert set(runs) == {"reference", "ours_float32", "ours_mixed", "ours_mixed_cached_batch"}
     assert results["reference"]["speedup"] == pytest.approx(
         runs["ours_mixed"]["images_per_second"] / runs["reference"]["images_per_second"])
+    families = results["reference"]["families"]
+    assert [family["model"] for family in families] == ["pconv_autoencoder", "gan_joint"]
+    for family in families:  # each against the study's pipeline feeding it
+        runs = family["runs"]
+        assert set(runs) == {"reference", "ours_float32", "ours_mixed"}
+        assert family["speedup"] == pytest.approx(
+            runs["ours_mixed"]["images_per_second"] / runs["reference"]["images_per_second"])
 
     layers = results["layers"]
     assert [row["kind"] for row in layers].count("Conv2DTranspose") == 4
@@ -90,7 +97,9 @@ def test_quick_run_writes_every_section(quick_run):
 @pytest.mark.slow
 def test_quick_run_lists_every_target_and_appends_markdown(quick_run):
     results, markdown = quick_run
-    assert len(results["targets"]) == 12
+    assert len(results["targets"]) == 14
+    speedups = [row for row in results["targets"] if "over the study's pipeline" in row["target"]]
+    assert [row["target"].split()[0] for row in speedups] == list(MODELS)
     assert all(row["met"] in (True, False, None) for row in results["targets"])
     assert markdown.startswith("# Benchmarks\n\nAn earlier section.\n\n## ")
     for title in ("### Targets", "### Training throughput", "### Conv autoencoder layer by",
@@ -138,6 +147,22 @@ def test_study_sequence_zeroes_exactly_the_holes(tiny_images):
     np.testing.assert_allclose(targets * 255, tiny_images[order[4:8]], atol=1e-4)
 
 
+def test_study_gan_rectangle_is_an_exact_slice_of_5_to_11_pixels():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        mask = study_mask(rng, "gan_rectangle")
+        rows, cols = np.nonzero(mask)
+        height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+        assert 5 <= height <= 11 and 5 <= width <= 11 and mask.sum() == height * width
+
+
+def test_study_sequence_adds_a_fresh_real_mask_for_the_gan(tiny_images):
+    inputs, _ = StudySequence(tiny_images, 4, "gan_rectangle", real_masks=True)[0]
+    assert inputs["real_mask"].shape == inputs["mask"].shape == (4, 32, 32, 1)
+    assert not np.array_equal(inputs["real_mask"], inputs["mask"])
+    assert "real_mask" not in StudySequence(tiny_images, 4, "gan_rectangle")[0][0]
+
+
 def test_study_sequence_rejects_unknown_mask_kind(tiny_images):
     with pytest.raises(ValueError, match="mask_kind='stripes'"):
         StudySequence(tiny_images, 4, "stripes")
@@ -172,7 +197,8 @@ def _results(speedup=1.5, fraction=0.7, pipeline=25_000.0, real_over_cached=0.9,
            "train_gflop_per_image": 1.0}
     return {
         "ceiling": {"mixed_dtype": "bfloat16"},
-        "reference": {"batch_size": 32, "runs": runs, "speedup": speedup,
+        "reference": {"model": "conv_autoencoder", "batch_size": 32, "runs": runs,
+                      "speedup": speedup,
                       "speedup_float32": 1.0, "real_over_cached": real_over_cached},
         "training": [row, {**row, "model": "gan_joint", "ceiling_fraction": 0.3}],
         "pipeline": [{"pipeline": "make_dataset", "mask_kind": "irregular",
@@ -202,6 +228,20 @@ def test_targets_say_met_and_by_how_much_they_are_missed():
     assert by_measure["0.1100"]["met"] is True
     # A partial-conv row is absent from these results: its target says so, met unknown.
     assert by_measure["not measured"]["met"] is None
+
+
+def test_every_family_against_the_study_pipeline_is_a_target():
+    results = _results()
+    runs = {name: {"images_per_second": value} for name, value in
+            (("reference", 40.0), ("ours_float32", 44.0), ("ours_mixed", 88.0))}
+    results["reference"]["families"] = [
+        {"model": "gan_joint", "batch_size": 32, "runs": runs, "speedup": 2.2,
+         "speedup_float32": 1.1}]
+    gan = next(row for row in _report.targets(results) if row["target"].startswith("gan_"))
+    assert (gan["measured"], gan["met"]) == ("2.20x", True)
+    assert "reference 40 img/s" in gan["note"] and "2.00x more: precision" in gan["note"]
+    assert "| gan_joint | ours_mixed | 88.0 | 2.20x |" in _report._reference_md(
+        results["reference"])
 
 
 def test_targets_report_memory_over_and_accuracy_outside():
