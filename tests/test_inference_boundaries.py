@@ -171,13 +171,9 @@ class _Fixed:
         self.fixed_size = size
         self.calls = []
 
-    def __call__(self, inputs, training=False):
+    def __call__(self, inputs, training=None):
         self.calls.append((inputs["image"].shape, training))
         return np.clip(inputs["image"] + 0.5 * inputs["mask"], 0, 1)
-
-    @property
-    def layers(self):
-        return []
 
 
 @pytest.mark.parametrize("window_size, expected", [
@@ -388,3 +384,117 @@ def test_a_scaled_image_is_averaged_not_sampled():
     mask[0, 20:70, 20:70] = 1
     out = I.inpaint(_Fixed((16, 16)), image, mask)
     np.testing.assert_allclose(out[0, 40:50, 40:50], 0.75, atol=0.01)
+
+
+def test_a_layer_without_a_dilation_rate_counts_its_kernel_once():
+    class Window(keras.layers.Layer):  # a kernel and strides, no dilation_rate
+        kernel_size, strides = (5, 5), (1, 1)
+
+        def call(self, x):
+            return x
+
+    assert I.receptive_field(_graph(Window())) == 5
+
+
+def test_an_input_beside_a_layer_at_the_same_depth_does_not_hide_the_layer():
+    for order in (0, 1):
+        image = keras.Input((None, None, 3), name="image")
+        mask = keras.Input((None, None, 1), name="mask")
+        conv = L.Conv2D(3, 5, padding="same")(image)
+        merged = L.Concatenate()([conv, mask] if order else [mask, conv])
+        model = keras.Model({"image": image, "mask": mask}, merged)
+        assert I.receptive_field(model) == 5, order
+
+
+def _dilated(field_radius: int):
+    """A model whose receptive field is 1 + 2 * field_radius (one dilated 3x3 conv)."""
+    return _graph(L.Conv2D(3, 3, dilation_rate=field_radius, padding="same"))
+
+
+def _record_windows(monkeypatch):
+    """Records the keyword arguments inpaint gives the window rules."""
+    calls = []
+    for name in ("hole_windows", "fixed_size_windows"):
+        original = getattr(I._windows, name)
+
+        def recorded(*args, _original=original, _name=name, **kwargs):
+            calls.append((_name, kwargs))
+            return _original(*args, **kwargs)
+        monkeypatch.setattr(I._windows, name, recorded)
+    return calls
+
+
+def test_the_window_rules_get_the_context_the_image_index_and_the_receptive_radius(
+        monkeypatch):
+    calls = _record_windows(monkeypatch)
+    model = _dilated(20)  # field 41: context at most ceil(41 / 2) = 21
+    assert I.receptive_field(model) == 41
+    image = np.full((2, 96, 96, 3), 0.25, np.float32)
+    mask = np.zeros((2, 96, 96, 1), np.float32)
+    mask[:, 40:42, 40:42] = 1
+    I.inpaint(model, image, mask, context=3, windows=True)
+    assert [(n, k["context"], k["limit"], k["image"], k["multiple"]) for n, k in calls] == [
+        ("hole_windows", 3, 21, 0, 1), ("hole_windows", 3, 21, 1, 1)]
+    calls.clear()
+    I.inpaint(_Fixed((16, 16)), image, mask, context=5)
+    assert [(n, k["context"], k["image"]) for n, k in calls] == [
+        ("fixed_size_windows", 5, 0), ("fixed_size_windows", 5, 1)]
+
+
+def test_a_keras_model_at_a_window_size_runs_every_window_at_that_size(monkeypatch):
+    model, shapes, predictor = _recording_model()
+    monkeypatch.setattr(I, "_predictor", predictor)
+    image = np.full((1, 96, 96, 3), 0.25, np.float32)
+    mask = np.zeros((1, 96, 96, 1), np.float32)
+    mask[0, 10:12, 10:12] = mask[0, 50:80, 40:70] = 1
+    out = I.inpaint(model, image, mask, window_size=16)
+    assert shapes and {s[1:3] for s in shapes} == {(16, 16)}
+    assert float(out[0, 11, 11, 0]) == 0.5
+
+
+def test_a_given_multiple_pads_the_whole_pass_to_it(monkeypatch):
+    model, shapes, predictor = _recording_model()
+    monkeypatch.setattr(I, "_predictor", predictor)
+    I.inpaint(model, np.zeros((1, 10, 13, 3), np.float32), np.ones((1, 10, 13, 1)),
+              multiple=4, windows=False)
+    assert shapes == [(1, 12, 16, 3)]
+
+
+def test_whole_passes_take_thirty_two_images_at_a_time_by_default(monkeypatch):
+    model, shapes, predictor = _recording_model()
+    monkeypatch.setattr(I, "_predictor", predictor)
+    I.inpaint(model, np.zeros((33, 8, 8, 3), np.float32), np.ones((33, 8, 8, 1)),
+              windows=False)
+    assert [s[0] for s in shapes] == [32, 1]
+
+
+def test_auto_takes_the_whole_image_once_windows_cover_half_of_it(monkeypatch):
+    """The rule at its boundary: windows of exactly half the padded image's pixels go
+    to the whole pass; the padding counts in the image's pixels."""
+    shapes = []
+    original = I._predictor
+
+    def predictor(network):
+        predict = original(network)
+        return lambda image, hole: shapes.append(image.shape) or predict(image, hole)
+
+    monkeypatch.setattr(I, "_predictor", predictor)
+    model = _dilated(10)  # field 21: context at most 11
+    mask = np.zeros((128, 128), np.float32)
+    mask[54:74, 20:100] = 1
+    _, windows = I._windows.hole_windows(mask, multiple=1, limit=11)
+    assert sum(w.pixels for w in windows) == 0.5 * 128 * 128  # the boundary itself
+    I.inpaint(model, np.full((1, 128, 128, 3), 0.25, np.float32), mask[None, ..., None])
+    assert shapes == [(1, 128, 128, 3)]
+    # 100 x 100 pads to 112 x 112 for a multiple of 16: windows under half of that run
+    # as windows, though they cover more than half of 88 x 112 (the padding taken off).
+    shapes.clear()
+    strided = _graph(L.Conv2D(3, 3, strides=16, padding="same"), L.UpSampling2D(16))
+    small = np.zeros((100, 100), np.float32)
+    small[5:55, 5:55] = small[80:90, 80:90] = 1
+    limit = math.ceil(I.receptive_field(strided) / 2)
+    _, windows = I._windows.hole_windows(small, multiple=16, limit=limit)
+    pixels = sum(w.pixels for w in windows)
+    assert 0.5 * 88 * 112 <= pixels < 0.5 * 112 * 112
+    I.inpaint(strided, np.full((1, 100, 100, 3), 0.25, np.float32), small[None, ..., None])
+    assert shapes and (1, 112, 112, 3) not in shapes

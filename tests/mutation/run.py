@@ -256,6 +256,10 @@ def report(rows: list[dict], minutes: dict[str, float], command: str) -> str:
             lines += ["", f"## Survivors in {row['module']}", ""]
             for key, status, function, diff in row["survivors"]:
                 lines += [f"`{key}` ({status}, in `{function}`)", "", "```diff", diff, "```", ""]
+        if row["equivalents"]:
+            lines += ["", f"## Counted as equivalent in {row['module']}", ""]
+            lines += [f"- `{key}` (`{entry['function']}`): {_squeeze(entry['why'])}"
+                      for key, entry in row["equivalents"]]
         if row["stale"]:
             lines += ["", f"## Equivalent entries of {row['module']} that matched no survivor",
                       ""]
