@@ -90,6 +90,7 @@ _EXPORTS = {
     "eval_photo_masks": "inpaint_tf.masks",
     "free_form_area_masks": "inpaint_tf.masks",
     "free_form_masks": "inpaint_tf.masks",
+    "small_hole_masks": "inpaint_tf.masks",
     "mask_set_checksum": "inpaint_tf.masks",
     "medium_stroke_masks": "inpaint_tf.masks",
     "object_box_masks": "inpaint_tf.masks",

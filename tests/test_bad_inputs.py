@@ -643,7 +643,7 @@ case("make_dataset", "negative seed", _make_dataset(seed=-1),
      Raises(ValueError, "`seed` must be a non-negative integer. Received: seed=-1"))
 case("make_dataset", "batch larger than the images", _make_dataset(batch_size=5),
      Raises(ValueError, "batch_size=5 is larger than the 4 images given"))
-case("make_dataset", "unknown mask kind", lambda env: D.make_dataset(UINT8, "blobs"),
+case("make_dataset", "unknown mask kind", lambda env: D.make_dataset(UINT8, "hexagons"),
      Raises(ValueError, "Unknown mask kind"))
 case("make_dataset", "float images (held as uint8: same batches)",
      lambda env: _first_batch(D.make_dataset(IMAGES, "random_box", batch_size=2)),

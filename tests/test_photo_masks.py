@@ -276,6 +276,7 @@ PHOTO_SET_CHECKSUMS = {
     "blobs": "536692927dce",
     "object_boxes": "158d466eaed2",
     "free_form": "2ec7becfff04",
+    "small_holes": "5167f9e47fd0",
     "free_form_area": "18d58b434b10",
 }
 
@@ -293,3 +294,16 @@ def test_the_study_kinds_are_unchanged():
     # Their fixed sets keep the checksums stored in tests/test_masks.py.
     assert M.mask_checksum(M.eval_masks("irregular", 1000))[:12] == "3e3e05de5c0e"
     assert M.mask_checksum(M.eval_masks("irregular_area", 1000))[:12] == "b5a1acb4f651"
+
+
+def test_small_holes_draw_only_thin_and_medium_strokes_and_blobs():
+    rng = np.random.default_rng(3)
+    masks = M.small_hole_masks(300, rng, 512, 512)
+    widths = [cv2.distanceTransform(m[..., 0], cv2.DIST_L2, 5).max() for m in masks]
+    # Medium strokes are at most 20 px wide (half width 10; more where a stroke turns
+    # back on itself); an object box (61 px and more, half width 30 and more) never appears,
+    # and the typical mask is much thinner than the five-family mixture's.
+    assert max(widths) < 30 and np.median(widths) <= 8
+    assert min(m.sum() for m in masks) > 0
+    shares = M.hole_shares(masks)
+    assert shares.max() < 0.2 and 0.01 < shares.mean() < 0.05

@@ -13,6 +13,7 @@ thick_strokes     1..4    2..5      10..35 % of S       24..48 px        10 %
 blobs             6..15   -         -                   6..20 px across  0.34 %
 object_boxes      1       -         h, w 12..20 % of S  -                2.6 %
 free_form         each mask one of the five families above, uniformly   4.0 %
+small_holes       each mask one of thin, medium strokes, blobs          2.8 %
 free_form_area    medium / thick strokes and blobs until the hole share  0..60 %
                   lies in its bin of `AREA_BINS` (n / 5 masks per bin)
 ================  ======  ========  ==================  ===============  ==========
@@ -68,6 +69,7 @@ BLOB_SIZE = (6, 20)  # pixels across at a short side of 512
 OBJECT_BOX_SIDE = (0.12, 0.20)  # box height and width as shares of the short side
 FREE_FORM_FAMILIES = ("thin_strokes", "medium_strokes", "thick_strokes", "blobs",
                       "object_boxes")
+SMALL_HOLE_FAMILIES = ("thin_strokes", "medium_strokes", "blobs")
 _BLOB_POINTS = 12
 # Pieces of the area-controlled family: medium stroke, thick stroke, blob.
 _AREA_PIECE_CUMULATIVE = (0.4, 0.8)  # probabilities 0.4, 0.4, 0.2
@@ -303,10 +305,28 @@ def free_form_masks(n: int, seed=None, height: int = 512, width: int = 512) -> n
         >>> free_form_masks(4, seed=0, height=128, width=128).shape
         (4, 128, 128, 1)
     """
+    return _mixture(FREE_FORM_FAMILIES, n, seed, height, width)
+
+
+def small_hole_masks(n: int, seed=None, height: int = 512, width: int = 512) -> np.ndarray:
+    """A training mixture of the small holes only: each mask one family drawn uniformly
+    from thin strokes, medium strokes and blobs (`SMALL_HOLE_FAMILIES`), the holes a
+    model trained on small crops can see whole, with context around them.
+
+    Args and returns as `thin_stroke_masks`.
+
+    Example:
+        >>> small_hole_masks(4, seed=0, height=64, width=64).shape
+        (4, 64, 64, 1)
+    """
+    return _mixture(SMALL_HOLE_FAMILIES, n, seed, height, width)
+
+
+def _mixture(families, n, seed, height, width) -> np.ndarray:
     masks = _new_masks(n, height, width)
     rng = _rng(seed)
-    choice = rng.integers(0, len(FREE_FORM_FAMILIES), size=len(masks))
-    for number, family in enumerate(FREE_FORM_FAMILIES):
+    choice = rng.integers(0, len(families), size=len(masks))
+    for number, family in enumerate(families):
         chosen = np.flatnonzero(choice == number)
         if chosen.size:
             drawn = np.zeros((chosen.size, *masks.shape[1:]), np.uint8)

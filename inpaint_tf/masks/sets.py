@@ -36,6 +36,7 @@ from inpaint_tf.masks.free_form import (
     free_form_masks,
     medium_stroke_masks,
     object_box_masks,
+    small_hole_masks,
     thick_stroke_masks,
     thin_stroke_masks,
 )
@@ -64,6 +65,7 @@ MASK_GENERATORS: dict[str, Callable[..., np.ndarray]] = {
     "blobs": blob_masks,
     "object_boxes": object_box_masks,
     "free_form": free_form_masks,
+    "small_holes": small_hole_masks,
     "free_form_area": free_form_area_masks,
 }
 # The study's kinds (32 x 32 semantics, scaled by min(H, W) / 32), and the free-form
@@ -71,7 +73,7 @@ MASK_GENERATORS: dict[str, Callable[..., np.ndarray]] = {
 MASK_KINDS = ("center_box", "random_box", "irregular", "gan_rectangle", "boxes",
               "irregular_area")
 FREE_FORM_KINDS = ("thin_strokes", "medium_strokes", "thick_strokes", "blobs",
-                   "object_boxes", "free_form", "free_form_area")
+                   "object_boxes", "free_form", "small_holes", "free_form_area")
 ALL_MASK_KINDS = MASK_KINDS + FREE_FORM_KINDS
 
 
