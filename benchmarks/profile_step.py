@@ -149,10 +149,19 @@ def _step_seconds(model, data, steps: int) -> float:
 
 def profile_step(model_name: str, precision: str, batch_size: int, steps: int,
                  images: int = 1024) -> dict:
-    """Step time and the per-op profile of `steps` training steps of a suite model."""
+    """Step time and the per-op profile of `steps` training steps of a suite model, its
+    FLOPs per step (TensorFlow's count on the traced graph) and the matmul ceiling of
+    its compute dtype, measured in this process."""
     import _models
     import tensorflow as tf
+    from _compute import matmul_gflops
+    from _training import flops_per_image
 
+    from inpaint_tf._system import has_gpu
+
+    dtype = "float32" if precision == "float32" else ("float16" if has_gpu() else "bfloat16")
+    ceiling = matmul_gflops(2048, dtype, repeats=10)
+    flops = flops_per_image(model_name, _models.random_images(64), batch_size)
     model = _models.build(model_name, precision)
     data = _models.dataset(model_name, _models.random_images(images), batch_size)
     _step_seconds(model, data, 3)  # traces and warms up
@@ -163,7 +172,9 @@ def profile_step(model_name: str, precision: str, batch_size: int, steps: int,
         tf.profiler.experimental.stop()
         result = profile_ops(logdir, layer_names(model), _optimizer_names(model))
     return {"model": model_name, "precision": precision, "batch_size": batch_size,
-            "steps": steps, "step_seconds": step, **result}
+            "steps": steps, "step_seconds": step, "ceiling_dtype": dtype,
+            "ceiling_gflops": ceiling, "train_gflop": flops["train_gflop_per_image"] * batch_size,
+            **result}
 
 
 def _shares(counter: collections.Counter, total: float, steps: int, top: int) -> list:
@@ -190,6 +201,14 @@ def report(result: dict, top: int = 20) -> str:
              f"ops' own times summed {1000 * sum(own.values()) / steps:.1f} ms (two run "
              f"side by side at times), input pipeline threads "
              f"{1000 * result['pipeline_seconds'] / steps:.1f} ms"]
+    if "ceiling_gflops" in result:
+        ideal = result["train_gflop"] / result["ceiling_gflops"]
+        lines.append(
+            f"A step computes {result['train_gflop']:.1f} GFLOP (the traced graph); at the "
+            f"{result['ceiling_dtype']} matmul ceiling measured alongside "
+            f"({result['ceiling_gflops']:.0f} GFLOP/s, 2048x2048) it would take "
+            f"{1000 * ideal:.1f} ms, {result['batch_size'] / ideal:.0f} images/s: the step "
+            f"runs at {100 * ideal / result['step_seconds']:.0f}% of that ceiling.")
     for title, group in groups.items():
         by_shared, by_own = collections.Counter(), collections.Counter()
         for key, seconds in shared.items():

@@ -94,14 +94,15 @@ def kernel_gradient_by_taps(inputs, output_gradient, kernel_size, strides=(1, 1)
     return tf.reshape(gradient, (kh, kw, channels, filters))
 
 
-def convolve_with_tap_gradient(inputs, kernel, forward, paddings, strides, dilation_rate,
-                               name: str = "conv2d"):
+def convolve_with_tap_gradient(inputs, kernel, forward, padding: str, paddings, strides,
+                               dilation_rate, name: str = "conv2d"):
     """``forward(inputs, kernel)`` (a convolution), whose kernel gradient is taken by taps.
 
-    The input gradient is TensorFlow's own (the registered gradient of `forward`);
-    the kernel gradient is `kernel_gradient_by_taps` with the convolution's `paddings`.
-    The gradient's ops are named ``gradient_tape/<name>/…``, as TensorFlow names a
-    layer's backward ops.
+    The input gradient is the op TensorFlow's own gradient of a convolution runs
+    (`Conv2DBackpropInput` with the forward pass's `padding`, strides and dilations);
+    the kernel gradient is `kernel_gradient_by_taps` with the zero `paddings` that
+    `padding` amounts to. The gradient's ops are named ``gradient_tape/<name>/…``, as
+    TensorFlow names a layer's backward ops.
     """
     kernel_size = tuple(kernel.shape[:2])
 
@@ -109,10 +110,10 @@ def convolve_with_tap_gradient(inputs, kernel, forward, paddings, strides, dilat
     def convolve(x, k):
         def gradient(dy):
             with tf.name_scope(f"gradient_tape/{name}/"):
-                with tf.GradientTape() as tape:  # in a graph, only the input gradient stays
-                    tape.watch(x)
-                    again = forward(x, k)
-                dx = tape.gradient(again, x, output_gradients=dy)
+                dx = tf.raw_ops.Conv2DBackpropInput(
+                    input_sizes=tf.shape(x), filter=k, out_backprop=dy,
+                    strides=[1, *strides, 1], padding=padding.upper(),
+                    dilations=[1, *dilation_rate, 1])
                 return dx, kernel_gradient_by_taps(x, dy, kernel_size, strides,
                                                    dilation_rate, paddings)
 
@@ -196,7 +197,8 @@ class Conv2D(keras.layers.Conv2D):
                         for (out, pad, _, _), k, stride, d, size in
                         zip(plans, self.kernel_size, strides, dilation, inputs.shape[1:3])]
             return convolve_with_tap_gradient(inputs, kernel, super().convolution_op,
-                                              paddings, strides, dilation, self.name)
+                                              self.padding, paddings, strides, dilation,
+                                              self.name)
         for axis, ((out, pad, first, last), stride, d) in enumerate(
                 zip(plans, strides, dilation), start=1):
             before = pad - first * d
@@ -208,6 +210,6 @@ class Conv2D(keras.layers.Conv2D):
             return tf.nn.conv2d(x, k, strides, "VALID", dilations=dilation)
 
         if small:
-            return convolve_with_tap_gradient(inputs, kernel, forward, ((0, 0), (0, 0)),
-                                              strides, dilation, self.name)
+            return convolve_with_tap_gradient(inputs, kernel, forward, "valid",
+                                              ((0, 0), (0, 0)), strides, dilation, self.name)
         return forward(inputs, kernel)
