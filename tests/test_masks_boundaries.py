@@ -347,3 +347,22 @@ def test_mask_images_count_any_colour_and_ignore_alpha(tmp_path):
     (tmp_path / "text.png").write_text("not an image")
     with pytest.raises(ValueError, match="Cannot read mask image .*not an image file"):
         M.load_mask_image(tmp_path / "text.png")
+
+
+@pytest.mark.parametrize("generator", [M.center_box_masks, M.random_box_masks,
+                                       M.gan_rectangle_masks, M.irregular_masks,
+                                       M.box_masks, M.irregular_area_masks])
+def test_every_generator_names_a_bad_count(generator):
+    for n in (0, -1, 2.0):
+        with pytest.raises(ValueError, match=f"`n` must be a positive integer. Received: "
+                                             f"n={n!r}"):
+            generator(n, seed=0)
+
+
+def test_mask_images_of_sixteen_bits_and_of_one_pixel(tmp_path):
+    deep = np.zeros((4, 5), np.uint16)
+    deep[1, 1], deep[2, 3] = 1, 40_000  # 1 of 65,535 is still a hole
+    cv2.imwrite(str(tmp_path / "deep.png"), deep)
+    np.testing.assert_array_equal(M.load_mask_image(tmp_path / "deep.png")[..., 0], deep > 0)
+    cv2.imwrite(str(tmp_path / "one.png"), np.full((1, 1), 255, np.uint8))
+    assert M.load_mask_image(tmp_path / "one.png", size=(1, 1)).tolist() == [[[1]]]
