@@ -282,8 +282,10 @@ def test_a_photo_run_is_released_with_its_photo_figures(finished, tmp_path, monk
                                   "data": {"kind": "photos", "masks": "free_form"}}),
                 photos_run / "config.toml")
     (photos_run / "metrics.json").write_text(json.dumps({"test": {}, **TRAINING}))
-    manifest = json.loads(releases.release_run(photos_run, folder=tmp_path / "released",
-                                               photos=[folder]).read_text())
+    path = releases.release_run(photos_run, folder=tmp_path / "released", photos=[folder])
+    assert path == tmp_path / "released" / "tiny_release.json"
+    assert (tmp_path / "released" / "tiny_release.weights.npz").is_file()
+    manifest = json.loads(path.read_text())
     assert manifest["mask_kinds"] == list(PHOTO_MASK_KINDS)
     assert manifest["data"]["test_photos"] == 1 and manifest["data"]["test_sets"] == ["Set5"]
     recomputed = releases._photo_figures(rounded, [folder], TRAINING)["test"]
@@ -292,3 +294,41 @@ def test_a_photo_run_is_released_with_its_photo_figures(finished, tmp_path, monk
     assert set(manifest["check"]) == set(PHOTO_MASK_KINDS)
     assert all(row["n"] == 2 for row in manifest["check"].values())  # the photo check set
     assert manifest["training"]["train_checksum"] == "feed"
+
+
+def test_scores_are_taken_on_the_splits_first_images_with_the_fill_value():
+    """Any network, any image size: score_release passes the fill value and the
+    images' height and width on (an identity network shows the fill in its figures)."""
+    from types import SimpleNamespace
+
+    image = keras.Input((None, None, 3), name="image")
+    mask = keras.Input((None, None, 1), name="mask")
+    identity = keras.Model({"image": image, "mask": mask}, keras.layers.Identity()(image))
+    images = synthetic_split(n_train=1, n_validation=1, n_test=6, size=48, seed=4
+                             ).test.images[:, :40]  # 40 x 48
+    split = SimpleNamespace(test=SimpleNamespace(images=images))
+    scores = releases.score_release(identity, ["center_box"], fill_value=0.5, split=split,
+                                    n=4)
+    masks = eval_masks("center_box", 4, seed=20180420, height=40, width=48)
+    row = evaluate(as_predict_fn(identity), images[:4], masks, fill_value=0.5,
+                   mask_kind="center_box")
+    _assert_same_figures(scores["center_box"],
+                         {k: v for k, v in row.items() if k not in ("name", "seconds")})
+    assert scores["center_box"]["n"] == 4
+
+
+def test_the_data_copy_defaults_to_the_configs_source(finished, small_check_set, tmp_path,
+                                                      monkeypatch):
+    root, run, data, _, _, _ = finished
+    other, _, _ = _cifar_like(tmp_path / "other.npz", seed=5)
+    monkeypatch.setenv("INPAINT_TF_DATA", str(other))  # not the run's test images
+    sourced = tmp_path / "sourced"
+    sourced.mkdir()
+    for name in ("model.keras", "metrics.json"):
+        (sourced / name).write_bytes((run / name).read_bytes())
+    save_config(config_from_dict({**json.loads(json.dumps(CONFIG)),
+                                  "data": {**CONFIG["data"], "source": str(data)}}),
+                sourced / "config.toml")
+    path = releases.release_run(sourced, folder=tmp_path / "released")
+    assert json.loads(path.read_text())["data"]["test_checksum"] == \
+        json.loads((run / "metrics.json").read_text())["test_checksum"]
