@@ -377,6 +377,32 @@ def _configure_inpaint(parser):
 inpaint_command.configure = _configure_inpaint
 
 
+@command("collect-photos", "Copy the photos that photo training may use (no test photo, "
+         "none too small or grey, no duplicate) into one folder.",
+         "inpaint-tf collect-photos BSDS500/BSDS500/data/images imagenet-sample-images \\\n"
+         "    SelfExSR/data/Sun-Hays80 --out ~/data/photo_train")
+def collect_photos_command(args):
+    from inpaint_tf.data.photos import collect_photos
+
+    result = collect_photos(args.sources, args.out, min_side=args.min_side,
+                            colour_only=not args.grey)
+    print(f"copied {len(result.copied)} photos into {args.out}")
+    for reason, files in result.left_out.items():
+        if files:
+            print(f"  left out, {reason}: {len(files)}")
+
+
+def _configure_collect_photos(parser):
+    parser.add_argument("sources", nargs="+", metavar="DIR", help="photo folders (recursive)")
+    parser.add_argument("--out", required=True, help="the training folder to fill")
+    parser.add_argument("--min-side", type=int, default=256,
+                        help="leave out photos whose short side is smaller (default 256)")
+    parser.add_argument("--grey", action="store_true", help="keep grey photos too")
+
+
+collect_photos_command.configure = _configure_collect_photos
+
+
 @command("export", "Export a run's model as a SavedModel, a TFLite (LiteRT) or an ONNX file.",
          "inpaint-tf export runs/exp3 --out exported/exp3\n"
          "inpaint-tf export runs/exp3 --format tflite --quantize float16 --out exp3.tflite\n"

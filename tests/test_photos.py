@@ -296,3 +296,29 @@ def test_photo_scale_masks_keep_a_photos_stroke_widths_in_a_crop():
     # distance to a known pixel, stays so in the crop (at the crop size it would be 1-3 px).
     widths = [cv2.distanceTransform(c[..., 0], cv2.DIST_L2, 5).max() for c in crops]
     assert 3.5 <= np.median(widths) <= 14  # joints and crossings widen a little
+
+
+def test_collect_photos_leaves_out_test_small_grey_unreadable_and_duplicate_photos(
+        tmp_path, rng, monkeypatch):
+    from inpaint_tf import cli
+
+    source = tmp_path / "BSDS"
+    keep = [_write(source / "train" / f"k{i}.png", _photo(rng, 300, 260)) for i in range(3)]
+    secret = _photo(rng, 300, 300)
+    _write(source / "val" / "renamed_test.png", secret)
+    _write(source / "val" / "small.png", _photo(rng, 100, 400))
+    _write(source / "val" / "grey.png", _photo(rng, 300, 300)[..., :1].repeat(3, -1))
+    _write(source / "val" / "copy.png", P.read_photo(keep[0]))
+    (source / "val" / "broken.jpg").write_bytes(b"broken")
+    monkeypatch.setattr(P, "test_photo_checksums", lambda: {pixel_sha256(secret): "Kodak24/x"})
+    result = P.collect_photos(source, tmp_path / "train_photos")
+    assert sorted(P.Path(f).name for f in result.copied) == ["k0.png", "k1.png", "k2.png"]
+    assert {reason: [P.Path(f).name for f in files]
+            for reason, files in result.left_out.items()} == {
+        "test photo": ["renamed_test.png"], "small": ["small.png"], "grey": ["grey.png"],
+        "unreadable": ["broken.jpg"], "duplicate": ["copy.png"]}
+    assert all(f.startswith(str(tmp_path / "train_photos" / "BSDS")) for f in result.copied)
+    P.scan_photos(P.list_photos(tmp_path / "train_photos"))  # training accepts the folder
+    assert cli.main(["collect-photos", str(source), "--out", str(tmp_path / "again"),
+                     "--min-side", "50", "--grey"]) == 0
+    assert len(P.list_photos(tmp_path / "again")) == 5  # the small and grey ones too

@@ -41,6 +41,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -170,6 +171,62 @@ def scan_photos(files, *, refuse: dict[str, str] | None = None, on_error: str = 
         raise ValueError(f"None of the {len(files)} photo files could be read")
     digest = hashlib.sha256("".join(sorted(checksums)).encode()).hexdigest()[:16]
     return PhotoScan(kept, sizes, digest, skipped)
+
+
+class Collected(NamedTuple):
+    """What `collect_photos` did: files copied, and files left out by reason."""
+
+    copied: list[str]
+    left_out: dict[str, list[str]]
+
+
+def collect_photos(sources, out, *, min_side: int = 256, colour_only: bool = True,
+                   refuse: dict[str, str] | None = None) -> Collected:
+    """Copies the photos of `sources` that training may use into the folder `out`.
+
+    Left out: test photos (by pixel checksum, `test_photo_checksums`: BSDS500 holds the
+    68 of CBSD68), photos whose short side is below `min_side`, grey photos (the three
+    channels equal) when `colour_only`, unreadable files, and a second copy of the same
+    pixels. Each source folder becomes a sub-folder of `out` (file names kept), so
+    training on `out` never meets a photo it must refuse.
+
+    Example:
+        >>> collect_photos(["BSDS500/data/images", "imagenet-sample-images"],
+        ...                "~/data/photo_train")                         # doctest: +SKIP
+    """
+    sources = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
+    refuse = test_photo_checksums() if refuse is None else refuse
+    out = Path(out).expanduser()
+    left_out: dict[str, list[str]] = {"test photo": [], "small": [], "grey": [],
+                                      "unreadable": [], "duplicate": []}
+    copied, seen = [], set()
+    for source in sources:
+        folder = out / Path(source).expanduser().resolve().name
+        for file in list_photos(source):
+            try:
+                image = read_photo(file)
+            except ValueError:
+                left_out["unreadable"].append(file)
+                continue
+            checksum = pixel_sha256(image)
+            reason = ("test photo" if checksum in refuse else
+                      "duplicate" if checksum in seen else
+                      "small" if min(image.shape[:2]) < min_side else
+                      "grey" if colour_only and _is_grey(image) else None)
+            if reason:
+                left_out[reason].append(file)
+                continue
+            seen.add(checksum)
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / Path(file).name
+            shutil.copyfile(file, target)
+            copied.append(str(target))
+    return Collected(copied, left_out)
+
+
+def _is_grey(image: np.ndarray) -> bool:
+    return bool(np.array_equal(image[..., 0], image[..., 1])
+                and np.array_equal(image[..., 1], image[..., 2]))
 
 
 def _progress_bar(total: int):
