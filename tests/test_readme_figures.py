@@ -20,6 +20,7 @@ import pytest
 
 from inpaint_tf import masks as M
 from inpaint_tf.experiments import STUDY_RESULTS
+from inpaint_tf.photo_report import PHOTO_GOALS
 from inpaint_tf.released_models import RELEASE_FOLDER, pretrained_manifest, pretrained_names
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -328,3 +329,75 @@ def test_the_photo_masks_tables_hole_shares_are_the_generators():
         share = 100 * M.hole_share(M.generate_masks(kind, 500, seed=5, height=512, width=512))
         # 500 masks (seeded): a share's sampling spread is about 5 % of it for the mixtures
         assert abs(float(numbers(printed)[0]) - share) <= 0.1 * share, (kind, share)
+
+
+# --------------------------------------------------------------------------- photos
+
+PHOTO_RELEASES = [name for name in pretrained_names()
+                  if pretrained_manifest(name).get("config", {}).get("data", {}).get("kind")
+                  == "photos"]
+
+
+def _photo_rows() -> list[dict]:
+    return table(section(README, "Photos"), "holes", "hole share", "Navier–Stokes")
+
+
+@pytest.mark.parametrize("name", PHOTO_RELEASES)
+def test_the_photo_table_is_its_manifest(name):
+    manifest = pretrained_manifest(name)
+    rows = _photo_rows()
+    assert [row["holes"].strip("`") for row in rows] == manifest["mask_kinds"]
+    for row in rows:
+        kind = row["holes"].strip("`")
+        test, held_out = manifest["test"][kind], manifest["held_out"][kind]
+        assert shows(numbers(row["hole share"])[0], 100 * test["model"]["hole_share"])
+        for column, method in (("Navier–Stokes", "navier_stokes"), ("Telea", "telea"),
+                               (f"`{name}`", "model")):
+            assert shows(row[column], test[method]["hole_psnr"]), (kind, column)
+        assert shows(row["margin"], test["margin_db"]), kind
+        assert shows(row["held-out margin"], held_out["margin_db"]), kind
+        best = max(test["navier_stokes"]["hole_psnr"], test["telea"]["hole_psnr"])
+        assert abs(test["model"]["hole_psnr"] - best - test["margin_db"]) < 1e-9
+        goal = PHOTO_GOALS.get(kind)
+        if goal is None:
+            assert row["goal"] == "–", kind
+        else:
+            assert shows(numbers(row["goal"])[0], goal), kind
+            assert row["goal"].endswith(" met") == (test["margin_db"] >= goal), kind
+
+
+@pytest.mark.parametrize("name", PHOTO_RELEASES)
+def test_the_photo_models_size_and_training_are_its_manifest(name):
+    manifest = pretrained_manifest(name)
+    row, = [r for r in table(section(README, "Photos"), "photo model", "size (float16)")
+            if r["photo model"] == f"`{name}`"]
+    size, parameters = numbers(row["size (float16)"])
+    with np.load(RELEASE_FOLDER / manifest["weights_file"]) as archive:
+        count = sum(archive[key].size for key in archive.files)
+    assert shows(size, manifest["bytes"] / 1e6) and shows(parameters, count / 1e6)
+    minutes, steps, batch, cores = numbers(row["trained"])
+    training = manifest["training"]
+    assert shows(minutes, training["train_seconds"] / 60)
+    assert int(steps) == training["epochs"] * manifest["config"]["training"]["steps_per_epoch"]
+    assert int(batch) == manifest["config"]["training"]["batch_size"]
+    assert f"({cores} cores)" in training["device"]
+    assert int(numbers(row["test photos"])[0]) == manifest["data"]["test_photos"]
+
+
+def test_the_photo_windows_table_is_the_benchmark_run_it_names():
+    photos = " ".join(section(README, "Photos").split())
+    date = re.search(r"`make bench`, the run of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", photos).group(1)
+    source = table(_benchmark_section(date), "photo (own_unet_irregular)", "windows (s)")
+    ours = table(section(README, "Photos"), "photo", "windows (s)", "whole image (s)")
+    assert len(ours) == len(source) == 2
+    columns = {"windows (s)": "windows (s)", "whole image (s)": "whole image (s)",
+               "speed-up": "speed-up", "max hole difference": "max hole difference",
+               "peak memory, windows (GB)": "peak RSS with windows (GB)",
+               "whole image (GB)": "peak RSS, whole image (GB)"}
+    for row, measured in zip(ours, source):
+        assert numbers(row["photo"])[:3] == numbers(measured["photo (own_unet_irregular)"])[:3]
+        for column, name in columns.items():
+            if not measured[name]:
+                assert row[column] == "–", column
+                continue
+            assert shows(numbers(row[column])[0], float(numbers(measured[name])[0])), column

@@ -391,7 +391,7 @@ def free_form_area_masks(n: int, seed=None, height: int = 512, width: int = 512,
     Mask i aims at a share t drawn uniformly in its bin. Pieces (a medium stroke or a
     thick stroke with probability 0.4 each, a blob with 0.2) are added while the mask
     holds fewer than ceil(t * H * W) hole pixels. A piece that would take the share to
-    the bin's upper edge or past it is rejected and another drawn; after ``tries // 2``
+    the bin's upper edge or past it is rejected and another drawn; after ``max(1, tries // 2)``
     rejections in a row only blobs are drawn. When all `tries` are rejected, the last
     rejected piece is drawn in part: only its new hole pixels nearest to its start
     (a stroke that stops early), exactly as many as the target needs. So every mask
