@@ -182,7 +182,7 @@ def _area_reference(n, seed, height, width, bins, thickness):
 
 @pytest.mark.parametrize("height, width, bins, thickness", [
     (32, 32, M.AREA_BINS, None), (H, W, ((0.05, 0.15), (0.6, 0.7)), None),
-    (W, H, ((0.3, 0.35),), (2, 3)), (8, 10, ((0.6, 0.9),), None)])
+    (W, H, ((0.3, 0.35),), (2, 3)), (12, 10, ((0.2, 0.3),), None)])
 def test_area_controlled_masks_replayed(height, width, bins, thickness):
     masks = M.irregular_area_masks(24, seed=10, height=height, width=width, bins=bins,
                                    thickness=thickness)
