@@ -339,14 +339,10 @@ PHOTO_RELEASES = [name for name in pretrained_names()
                   == "photos"]
 
 
-def _photo_rows() -> list[dict]:
-    return table(section(README, "Photos"), "holes", "hole share", "Navier–Stokes")
-
-
 @pytest.mark.parametrize("name", PHOTO_RELEASES)
 def test_the_photo_table_is_its_manifest(name):
     manifest = pretrained_manifest(name)
-    rows = _photo_rows()
+    rows = table(section(README, "Photos"), "holes", "hole share", "Navier–Stokes")
     assert [row["holes"].strip("`") for row in rows] == manifest["mask_kinds"]
     for row in rows:
         kind = row["holes"].strip("`")
