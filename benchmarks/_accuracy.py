@@ -33,7 +33,7 @@ def _hole_mae(precision: str, seed: int, train_images, test_images, test_masks,
               settings) -> float:
     import keras
 
-    from inpaint_tf.evaluation import as_predict_fn, evaluate
+    from inpaint_tf.evaluation.protocols import as_predict_fn, evaluate
 
     keras.utils.set_random_seed(seed)
     model = _models.build(MODEL, precision)

@@ -40,14 +40,15 @@ def _callers(network, folder: Path, fmt: str, quantize, threads: int):
     import tensorflow as tf
 
     from inpaint_tf import export
-    from inpaint_tf.inference import size_multiple
+    from inpaint_tf.export._common import serving_function
+    from inpaint_tf.inference.inpainting import size_multiple
 
     if fmt == "keras":
         path = folder / "model.keras"
         network.save(path)
         # The model in process with the files' padding and composite, so that every row
         # computes the same thing.
-        serve = tf.function(export._serving_function(network, size_multiple(network)))
+        serve = tf.function(serving_function(network, size_multiple(network)))
 
         def keras_call(image, mask):
             with tf.device("/CPU:0"):
@@ -86,7 +87,7 @@ def formats_table(images, settings) -> dict:
     difference of the served composite to the Keras model's on the largest batch."""
     import numpy as np
 
-    from inpaint_tf.export import _inference_network
+    from inpaint_tf.export._common import exported_network
     from inpaint_tf.masks import generate_masks
 
     threads = os.cpu_count() or 1
@@ -96,7 +97,7 @@ def formats_table(images, settings) -> dict:
                            width=SIZE).astype(np.float32)
     rows = []
     for model in settings.formats_models:
-        network = _inference_network(_models.build(model, "float32"))
+        network = exported_network(_models.build(model, "float32"))
         reference = None
         with tempfile.TemporaryDirectory() as folder:
             for fmt, quantize in PATHS:

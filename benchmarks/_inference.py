@@ -37,8 +37,8 @@ def inference_table(images, settings) -> dict:
     import numpy as np
     import tensorflow as tf
 
-    from inpaint_tf.data import fill_holes
-    from inpaint_tf.export import export_saved_model
+    from inpaint_tf.compositing import fill_holes
+    from inpaint_tf.export.formats import export_saved_model
     from inpaint_tf.masks import generate_masks
 
     network = _models.build(MODEL, "float32")

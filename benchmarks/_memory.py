@@ -1,6 +1,6 @@
 """Peak resident memory of a training run on the full CIFAR-sized split, in a subprocess.
 
-The child runs `inpaint_tf.training.train` (the conv autoencoder, float32, a few steps,
+The child runs `inpaint_tf.training.loop.train` (the conv autoencoder, float32, a few steps,
 then the run's validation, test evaluation, samples, model file and SavedModel) on
 40,000 training, 10,000 validation and 10,000 test images and reports its peak resident
 set size. The images are CIFAR-10 when ``INPAINT_TF_DATA`` is set, else random uint8
@@ -54,9 +54,9 @@ def _images(counts: list[int]):
 def _child(options: dict) -> dict:
     import numpy as np
 
+    from inpaint_tf.configs import load_config, with_overrides
     from inpaint_tf.data import Split, Subset
-    from inpaint_tf.experiments import load_config, with_overrides
-    from inpaint_tf.training import train
+    from inpaint_tf.training.loop import train
 
     parts, source = _images(options["counts"])
     split = Split(*(Subset(images, np.zeros(len(images), np.int64)) for images in parts))

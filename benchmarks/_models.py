@@ -13,7 +13,7 @@ MODELS = tuple(CONFIGS)
 
 
 def config(model: str):
-    from inpaint_tf.experiments import load_config
+    from inpaint_tf.configs import load_config
 
     return load_config(CONFIGS[model])
 
@@ -23,7 +23,7 @@ def build(model: str, precision: str, jit_compile: bool | None = None):
 
     `jit_compile` None keeps Keras' default (XLA off on CPU, on on GPU).
     """
-    from inpaint_tf.training import build_model, dtype_policy, policy_for
+    from inpaint_tf.training.loop import build_model, dtype_policy, policy_for
 
     with dtype_policy(policy_for(precision)):
         compiled = build_model(config(model))

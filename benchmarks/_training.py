@@ -21,11 +21,11 @@ def _timing_options(settings) -> dict:
 
 def flops_per_image(model: str, images, batch_size: int) -> dict:
     """Forward and training-step FLOPs per image, traced on a fresh float32 model."""
-    from inpaint_tf.training import inference_model
+    from inpaint_tf.inference.inpainting import inpainting_network
 
     trainer = _models.build(model, "float32")
     spec = _models.dataset(model, images, batch_size).element_spec
-    result = model_flops(inference_model(trainer), trainer, spec, batch_size)
+    result = model_flops(inpainting_network(trainer), trainer, spec, batch_size)
     release()
     return result
 

@@ -97,7 +97,7 @@ def _compare(options: dict) -> dict:
     import numpy as np
 
     from inpaint_tf import pretrained
-    from inpaint_tf.inference import inpaint
+    from inpaint_tf.inference.inpainting import inpaint
 
     height, width = options["size"]
     image = photo(height, width)
@@ -137,7 +137,7 @@ def _compare(options: dict) -> dict:
 
 def _memory(options: dict) -> dict:
     from inpaint_tf import pretrained
-    from inpaint_tf.inference import inpaint
+    from inpaint_tf.inference.inpainting import inpaint
 
     height, width = options["size"]
     image = photo(height, width)

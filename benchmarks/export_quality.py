@@ -32,7 +32,7 @@ def _runner(network, folder: Path, fmt: str, quantize):
     from inpaint_tf import export
 
     if fmt == "keras":
-        from inpaint_tf.evaluation import as_predict_fn
+        from inpaint_tf.evaluation.protocols import as_predict_fn
 
         path = folder / "model.keras"
         network.save(path)
@@ -60,10 +60,11 @@ def _batched(predict, batch: int = 100):
 
 
 def measure(model_name: str, masks_kind: str, n: int, data=None) -> list[dict]:
-    from inpaint_tf.data import fill_holes, load_cifar10
-    from inpaint_tf.evaluation import evaluate
+    from inpaint_tf.compositing import fill_holes
+    from inpaint_tf.data import load_cifar10
+    from inpaint_tf.evaluation.protocols import evaluate
     from inpaint_tf.masks import eval_masks
-    from inpaint_tf.releases import pretrained, pretrained_manifest
+    from inpaint_tf.presets import pretrained, pretrained_manifest
 
     network = pretrained(model_name)
     fill = pretrained_manifest(model_name)["fill_value"]

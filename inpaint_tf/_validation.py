@@ -88,8 +88,20 @@ def as_binary_masks(masks, name: str = "masks", like: np.ndarray | None = None) 
     return array.astype(np.float32)
 
 
+def is_int(value) -> bool:
+    """Whether `value` is an integer (Python's or NumPy's), a bool not counting as one."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def check_positive_int(value, name: str) -> int:
     """Returns `value` as an int, or raises a `ValueError` unless it is >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not is_int(value) or value < 1:
         raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_non_negative_int(value, name: str) -> int:
+    """Returns `value` as an int, or raises a `ValueError` unless it is >= 0."""
+    if not is_int(value) or value < 0:
+        raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
     return int(value)

@@ -119,9 +119,9 @@ def _add_data_option(parser):
 @command("baselines", "Score the classical baselines on the CIFAR-10 test set.",
          "inpaint-tf baselines --masks irregular --n 10000 --out baselines.md")
 def baselines_command(args):
-    from inpaint_tf.baselines import BASELINES, run_baselines
     from inpaint_tf.data import load_cifar10
-    from inpaint_tf.evaluation import format_markdown, write_table
+    from inpaint_tf.evaluation.baselines import BASELINES, run_baselines
+    from inpaint_tf.evaluation.protocols import format_markdown, write_table
     from inpaint_tf.masks import eval_masks
 
     test = load_cifar10(args.data).test
@@ -162,8 +162,8 @@ baselines_command.configure = _configure_baselines
          "inpaint-tf train experiments/exp3_conv_autoencoder_irregular.toml --epochs 2 \\\n"
          "    --steps-per-epoch 200 --precision mixed --out runs/exp3")
 def train_command(args):
-    from inpaint_tf.experiments import load_config
-    from inpaint_tf.training import train
+    from inpaint_tf.configs import load_config
+    from inpaint_tf.training.loop import train
 
     config = load_config(args.config)
     out = args.out or f"runs/{config.name}"
@@ -211,7 +211,7 @@ def evaluate_command(args):
         raise ValueError("Give the model once: as RUN_OR_MODEL or as --model")
     if args.photos:
         return _evaluate_photos(args)
-    from inpaint_tf.run_evaluation import evaluate_run
+    from inpaint_tf.evaluation.runs import evaluate_run
 
     if args.masks and len(args.masks) > 1:
         raise ValueError("Give one --masks kind (several only with --photos)")
@@ -229,9 +229,9 @@ def _print_bins(row):
 
 
 def _evaluate_photos(args):
-    from inpaint_tf.evaluation import format_markdown, write_table
-    from inpaint_tf.photo_evaluation import PHOTO_MASK_KINDS, photo_table
-    from inpaint_tf.run_evaluation import evaluate_run_on_photos
+    from inpaint_tf.evaluation.photos import PHOTO_MASK_KINDS, photo_table
+    from inpaint_tf.evaluation.protocols import format_markdown, write_table
+    from inpaint_tf.evaluation.runs import evaluate_run_on_photos
 
     reference = args.run or args.model
     rows = evaluate_run_on_photos(reference, args.photos, masks=args.masks or PHOTO_MASK_KINDS,
@@ -282,7 +282,7 @@ evaluate_command.configure = _configure_evaluate
          "manifest with its test figures).",
          "inpaint-tf release runs/own_unet_irregular")
 def release_command(args):
-    from inpaint_tf.releases import release_run
+    from inpaint_tf.presets.releasing import release_run
 
     path = release_run(args.run, args.name, folder=args.folder, data=args.data,
                        photos=args.photos)
@@ -306,7 +306,7 @@ release_command.configure = _configure_release
          "beside Navier-Stokes: pictures and figures; no training.",
          "inpaint-tf demo --out runs/demo")
 def demo_command(args):
-    from inpaint_tf.demo import run_demo
+    from inpaint_tf.reports.demo import run_demo
 
     names = args.models.split(",") if args.models else None
     for line in run_demo(args.out, names=names, n=args.n, data=args.data, photo=args.photo):
@@ -336,9 +336,10 @@ def inpaint_command(args):
     import numpy as np
 
     from inpaint_tf import _io
-    from inpaint_tf.inference import inpaint
+    from inpaint_tf.data.image_files import read_image
+    from inpaint_tf.inference.inpainting import inpaint
     from inpaint_tf.masks import load_mask_image
-    from inpaint_tf.model_loading import load_inference_model
+    from inpaint_tf.presets.loading import load_inference_model
 
     # Checked first: OpenCV would print its own warning for a missing file, and raise
     # its own error for an unknown output format only after the model has run.
@@ -346,11 +347,7 @@ def inpaint_command(args):
         raise FileNotFoundError(f"Image not found: {args.image}")
     if not cv2.haveImageWriter(args.out):
         raise ValueError(f"Cannot write {args.out}: use a .png or .jpg name")
-    # IMREAD_COLOR: grayscale becomes RGB, alpha is dropped, 16 bits become 8.
-    image = cv2.imread(args.image, cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"Cannot read image {args.image}: empty, corrupt or not an image")
-    image = image[:, :, ::-1]
+    image = read_image(args.image)
     mask = load_mask_image(args.mask, size=image.shape[:2])
     filled = inpaint(load_inference_model(args.model), image, mask,
                      windows=False if args.whole else "auto")
@@ -408,8 +405,8 @@ collect_photos_command.configure = _configure_collect_photos
          "inpaint-tf export runs/exp3 --format tflite --quantize float16 --out exp3.tflite\n"
          "inpaint-tf export runs/exp3 --format onnx --height 64 --width 64 --out exp3.onnx")
 def export_command(args):
-    from inpaint_tf.export import export_model
-    from inpaint_tf.model_loading import load_inference_model
+    from inpaint_tf.export.formats import export_model
+    from inpaint_tf.presets.loading import load_inference_model
 
     model = load_inference_model(args.run)
     # The TFLite converter prints its MLIR diagnostics from C++; the ValueError it ends
@@ -420,7 +417,7 @@ def export_command(args):
     if args.format == "saved_model":
         print(f"SavedModel written to {path} (signature 'serve': image, mask -> inpainted)")
         return
-    from inpaint_tf.export import read_export_metadata
+    from inpaint_tf.export.formats import read_export_metadata
 
     metadata = read_export_metadata(path)
     size = f"{metadata['height']}x{metadata['width']}"
@@ -456,7 +453,7 @@ export_command.configure = _configure_export
 def report_command(args):
     from pathlib import Path
 
-    from inpaint_tf.reporting import build_report
+    from inpaint_tf.reports.results import build_report
 
     command_line = ("inpaint-tf report " + " ".join(args.runs) + f" --out {args.out}"
                     + (" --photos" if args.photos else ""))
@@ -465,7 +462,7 @@ def report_command(args):
         command_line += f" --notes {args.notes}"
         notes = Path(args.notes).read_text()
     if args.photos:
-        from inpaint_tf.photo_report import build_photo_report
+        from inpaint_tf.reports.photos import build_photo_report
 
         if len(args.runs) != 1:
             raise ValueError("A photo report is of one run: give one RUN with --photos")

@@ -19,7 +19,7 @@ from string import Template
 import nbformat
 
 from inpaint_tf import __version__
-from inpaint_tf.experiments import STUDY_RESULTS, ExperimentConfig, load_config
+from inpaint_tf.configs import STUDY_RESULTS, ExperimentConfig, load_config
 
 FOLDER = Path(__file__).resolve().parent
 
@@ -100,13 +100,15 @@ import numpy as np
 import tensorflow as tf
 from IPython.display import Image
 
-from inpaint_tf.baselines import NavierStokesBaseline
-from inpaint_tf.data import fill_holes, load_cifar10, synthetic_split
-from inpaint_tf.evaluation import evaluate, results_table
-from inpaint_tf.experiments import load_config, with_overrides
+from inpaint_tf import load_cifar10, load_config, train
+from inpaint_tf.compositing import fill_holes
+from inpaint_tf.configs import with_overrides
+from inpaint_tf.data import synthetic_split
+from inpaint_tf.evaluation import NavierStokesBaseline, evaluate, results_table
+from inpaint_tf.evaluation.runs import fixed_test_set
 from inpaint_tf.masks import generate_masks
 from inpaint_tf.plotting import plot_curves, show_images
-from inpaint_tf.training import build_model, fixed_test_set, train
+from inpaint_tf.training import build_model
 
 config = load_config(CONFIG)
 if QUICK:

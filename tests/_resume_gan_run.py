@@ -1,4 +1,4 @@
-"""Trains a tiny GAN run folder with `inpaint_tf.training.train`, resuming it if it exists.
+"""Trains a tiny GAN run folder with `inpaint_tf.training.loop.train`, resuming it if it exists.
 
 Used by test_resume.py, which kills this process mid-epoch and runs it again. The
 run is the library's own `train` (run folder, checkpoints, state.json, GAN phase
@@ -17,10 +17,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 from _tiny_gan import tiny_discriminator, tiny_generator  # noqa: E402
 
-from inpaint_tf import training  # noqa: E402
+from inpaint_tf.configs import config_from_dict  # noqa: E402
 from inpaint_tf.data import synthetic_split  # noqa: E402
-from inpaint_tf.experiments import config_from_dict  # noqa: E402
 from inpaint_tf.models import InpaintingGAN  # noqa: E402
+from inpaint_tf.training import loop as training  # noqa: E402
 
 SIZE = 16
 CONFIG = config_from_dict({

@@ -26,12 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inpaint_tf import data as D
-from inpaint_tf import evaluation as E
 from inpaint_tf import masks as M
 from inpaint_tf import metrics
-from inpaint_tf.experiments import load_config
-from inpaint_tf.export import export_saved_model
-from inpaint_tf.inference import inpaint
+from inpaint_tf.configs import load_config
+from inpaint_tf.evaluation import protocols as E
+from inpaint_tf.export.formats import export_saved_model
+from inpaint_tf.inference.inpainting import inpaint
 from inpaint_tf.layers.partial_conv2d import PartialConv2D
 from inpaint_tf.models import (
     build_glcic_discriminator,
@@ -39,7 +39,7 @@ from inpaint_tf.models import (
     build_pconv_unet,
     build_unet_autoencoder,
 )
-from inpaint_tf.training import build_model
+from inpaint_tf.training.loop import build_model
 
 N = 4
 IMAGES = np.random.default_rng(0).uniform(size=(N, 32, 32, 3)).astype(np.float32)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from inpaint_tf import baselines as B
-from inpaint_tf.data import fill_holes
+from inpaint_tf.compositing import fill_holes
+from inpaint_tf.evaluation import baselines as B
 from inpaint_tf.masks import generate_masks
 
 

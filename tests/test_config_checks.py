@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from inpaint_tf import experiments as X
+from inpaint_tf import configs as X
 
 
 def _config(**sections):

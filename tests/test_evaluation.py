@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from inpaint_tf import evaluation as E
 from inpaint_tf import metrics
+from inpaint_tf.evaluation import protocols as E
 from inpaint_tf.masks import generate_masks
 
 

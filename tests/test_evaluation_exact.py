@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inpaint_tf import evaluation as E
 from inpaint_tf import metrics
+from inpaint_tf.evaluation import protocols as E
 
 
 def _reference(images, raw, masks):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from inpaint_tf import experiments as X
+from inpaint_tf import configs as X
 
 CONFIGS = sorted(Path(__file__).parents[1].joinpath("experiments").glob("*.toml"))
 
@@ -101,3 +101,12 @@ def test_shipped_configs_load_by_name():
     assert X.load_config("exp5_pconv_autoencoder_irregular").model.kind == "pconv_unet"
     with pytest.raises(FileNotFoundError, match="Shipped: .*exp1_conv_autoencoder_center_box"):
         X.load_config("exp99_unknown")
+
+
+def test_every_model_kind_names_a_builder_of_the_models_namespace():
+    from inpaint_tf import models
+
+    assert X.MODEL_KINDS == tuple(X.MODEL_BUILDERS)
+    for kind, builder in X.MODEL_BUILDERS.items():
+        assert callable(getattr(models, builder)), kind
+        assert builder in models.__all__, kind

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 import inpaint_tf
 from inpaint_tf import export
+from inpaint_tf.export import _common
 
 
 def _model(static=None, name="tiny"):
@@ -134,7 +135,7 @@ def test_the_metadata_states_the_contract(model, tmp_path):
 
 @pytest.mark.parametrize("value", [None, "float16", "dynamic"])
 def test_known_quantizations_pass(value):
-    assert export._checked_quantize(value) == value
+    assert _common.checked_quantize(value) == value
 
 
 @pytest.mark.parametrize("value", ["FLOAT16", "int8", "", 16, "none"])
@@ -142,24 +143,24 @@ def test_other_quantizations_are_refused(value):
     with pytest.raises(ValueError, match=re.escape(
             f"`quantize` must be one of [None, 'float16', 'dynamic']. "
             f"Received: quantize={value!r}")):
-        export._checked_quantize(value)
+        _common.checked_quantize(value)
 
 
 def test_the_fixed_size_defaults_to_the_models_static_size_else_32():
     dynamic, static = _model(), _model(static=(16, 24))
-    assert export._fixed_size(dynamic, None, None) == (32, 32)
-    assert export._fixed_size(dynamic, 24, None) == (24, 32)
-    assert export._fixed_size(dynamic, None, 40) == (32, 40)
-    assert export._fixed_size(static, None, None) == (16, 24)
-    assert export._fixed_size(static, 8, None) == (8, 24)
-    assert export._fixed_size(static, None, 8) == (16, 8)
+    assert _common.fixed_size(dynamic, None, None) == (32, 32)
+    assert _common.fixed_size(dynamic, 24, None) == (24, 32)
+    assert _common.fixed_size(dynamic, None, 40) == (32, 40)
+    assert _common.fixed_size(static, None, None) == (16, 24)
+    assert _common.fixed_size(static, 8, None) == (8, 24)
+    assert _common.fixed_size(static, None, 8) == (16, 8)
     half = _model(static=(16, None))
-    assert export._fixed_size(half, None, None) == (16, 32)
+    assert _common.fixed_size(half, None, None) == (16, 32)
     # A model without an input named "image" has no static size to offer.
     pixels = keras.Input((20, 20, 3), name="pixels")
     other = keras.Model(pixels, keras.layers.Identity()(pixels))
-    assert export._fixed_size(other, None, None) == (32, 32)
-    assert export._fixed_size(object(), None, None) == (32, 32)
+    assert _common.fixed_size(other, None, None) == (32, 32)
+    assert _common.fixed_size(object(), None, None) == (32, 32)
 
 
 @pytest.mark.parametrize("height, width, name", [
@@ -168,14 +169,14 @@ def test_the_fixed_size_defaults_to_the_models_static_size_else_32():
 ])
 def test_sizes_that_are_no_positive_integer_are_refused(model, height, width, name):
     with pytest.raises(ValueError, match=f"`{name}` must be a positive integer"):
-        export._fixed_size(model, height, width)
+        _common.fixed_size(model, height, width)
 
 
 def test_the_size_multiple_defaults_to_the_models(model):
-    assert export._checked_multiple(model, None) == 2
-    assert export._checked_multiple(model, 8) == 8
+    assert _common.checked_multiple(model, None) == 2
+    assert _common.checked_multiple(model, 8) == 8
     with pytest.raises(ValueError, match="`multiple` must be a positive integer"):
-        export._checked_multiple(model, 0)
+        _common.checked_multiple(model, 0)
 
 
 @pytest.mark.parametrize("message, summary", [
@@ -192,18 +193,18 @@ def test_the_size_multiple_defaults_to_the_models(model):
     ("", "RuntimeError"),
 ])
 def test_a_converter_message_is_summed_up_in_its_informative_part(message, summary):
-    assert export._summary(RuntimeError(message)) == summary
+    assert _common.summary(RuntimeError(message)) == summary
 
 
 def test_loggers_are_quiet_inside_the_block_only():
     first, second = logging.getLogger("inpaint_tf_a"), logging.getLogger("inpaint_tf_b")
     first.setLevel(logging.DEBUG)
     second.setLevel(logging.INFO)
-    with export._quiet_loggers("inpaint_tf_a", "inpaint_tf_b"):
+    with _common.quiet_loggers("inpaint_tf_a", "inpaint_tf_b"):
         assert (first.level, second.level) == (logging.WARNING, logging.WARNING)
     assert (first.level, second.level) == (logging.DEBUG, logging.INFO)
     with pytest.raises(KeyError):
-        with export._quiet_loggers("inpaint_tf_a", level=logging.CRITICAL):
+        with _common.quiet_loggers("inpaint_tf_a", level=logging.CRITICAL):
             assert first.level == logging.CRITICAL
             raise KeyError
     assert first.level == logging.DEBUG
@@ -262,13 +263,13 @@ def test_the_network_exported_is_a_gans_generator_never_its_wrapper(model):
             super().__init__()
             self.generator = generator
 
-    assert export._inference_network(Wrapper(model)) is model
-    assert export._inference_network(model) is model
+    assert _common.exported_network(Wrapper(model)) is model
+    assert _common.exported_network(model) is model
     model_with_a_name = _model()
     model_with_a_name.generator = "not a model"
-    assert export._inference_network(model_with_a_name) is model_with_a_name
+    assert _common.exported_network(model_with_a_name) is model_with_a_name
     with pytest.raises(TypeError, match="`model` must be a keras.Model. Received: function"):
-        export._inference_network(lambda x: x)
+        _common.exported_network(lambda x: x)
 
 
 def test_a_model_the_converter_cannot_express_is_one_error_and_no_file(tmp_path):

@@ -23,12 +23,12 @@ import pytest
 import tensorflow as tf
 from conftest import inpainting_batch
 
-from inpaint_tf import releases
 from inpaint_tf.layers import Conv2D, Conv2DTranspose, DilatedConv2D
 from inpaint_tf.layers.conv2d import axis_plan, kernel_gradient_by_taps
 from inpaint_tf.layers.conv2d_transpose import matmul_kernel
 from inpaint_tf.models import build_glcic_discriminator, build_glcic_generator
 from inpaint_tf.models.unet_autoencoder import build_unet_autoencoder
+from inpaint_tf.presets import released
 
 TOLERANCE = {"float32": 1e-5, "mixed_bfloat16": 1e-2}
 
@@ -405,9 +405,9 @@ def test_weights_h5_checkpoints_load_across(build, tmp_path, rng):
     np.testing.assert_allclose(other(inputs), model(inputs), atol=1e-4)
 
 
-@pytest.mark.parametrize("name", releases.pretrained_names())
+@pytest.mark.parametrize("name", released.pretrained_names())
 def test_released_weights_give_keras_layers_outputs(name, rng):
-    network = releases.pretrained(name)
+    network = released.pretrained(name)
     twin = keras_twin(network)
     inputs, _ = inpainting_batch(rng, n=4, size=32)
     np.testing.assert_allclose(network(inputs), twin(inputs), atol=1e-5)

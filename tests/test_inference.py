@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from conftest import build_tiny_inpainting_model
 
-from inpaint_tf import inference
+from inpaint_tf.inference import inpainting as inference
 from inpaint_tf.masks import generate_masks
 
 

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from inpaint_tf import inference as I
+from inpaint_tf.inference import inpainting as I
 
 
 def _graph(*layers, nested=None):

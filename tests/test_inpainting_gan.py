@@ -18,7 +18,7 @@ import tensorflow as tf
 from _tiny_gan import tiny_discriminator, tiny_generator
 
 from inpaint_tf.data import make_dataset, make_eval_dataset, synthetic_split
-from inpaint_tf.export import export_saved_model
+from inpaint_tf.export.formats import export_saved_model
 from inpaint_tf.masks import generate_masks
 from inpaint_tf.models.glcic import build_glcic_discriminator, build_glcic_generator
 from inpaint_tf.models.inpainting_gan import (

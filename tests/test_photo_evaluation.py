@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from inpaint_tf import photo_evaluation as PE
-from inpaint_tf.baselines import NavierStokesBaseline
+from inpaint_tf.evaluation import photos as PE
+from inpaint_tf.evaluation.baselines import NavierStokesBaseline
 from inpaint_tf.masks import photo_mask
 from inpaint_tf.plotting import hole_crop_box, plot_hole_crops
 

@@ -198,7 +198,7 @@ def test_free_form_area_ends_inside_even_a_narrow_bin(tries):
 
 
 def test_evaluation_finds_every_area_bin_filled_evenly():
-    from inpaint_tf.evaluation import evaluate
+    from inpaint_tf.evaluation.protocols import evaluate
 
     masks = M.free_form_area_masks(20, seed=11, height=48, width=64)
     images = np.random.default_rng(0).uniform(size=(20, 48, 64, 3)).astype(np.float32)

@@ -7,10 +7,12 @@ import cv2
 import numpy as np
 import pytest
 
-from inpaint_tf import cli, releases
-from inpaint_tf.experiments import config_from_dict
-from inpaint_tf.photo_evaluation import PHOTO_MASK_KINDS
-from inpaint_tf.training import train
+from inpaint_tf import cli
+from inpaint_tf.configs import config_from_dict
+from inpaint_tf.evaluation.photos import PHOTO_MASK_KINDS
+from inpaint_tf.presets import releasing as releases
+from inpaint_tf.presets.released import pretrained
+from inpaint_tf.training.loop import train
 
 CONFIG = {
     "name": "tiny_photo_release",
@@ -68,7 +70,7 @@ def test_the_manifest_holds_full_size_figures_beside_opencv_and_the_held_out_see
 @pytest.mark.slow
 def test_the_released_photo_model_reproduces_its_check_figures(released):
     root, manifest = released
-    model = releases.pretrained("tiny_photo_release", root / "released")
+    model = pretrained("tiny_photo_release", root / "released")
     scores = releases.score_release(model, manifest["mask_kinds"],
                                     fill_value=manifest["fill_value"])
     for kind, expected in manifest["check"].items():
@@ -87,8 +89,8 @@ def test_a_photo_run_is_released_only_with_its_test_folders(released, capsys):
 
 @pytest.mark.slow
 def test_the_demo_headline_is_a_real_photo_filled_by_the_photo_model(released, monkeypatch):
-    from inpaint_tf import released_models
-    from inpaint_tf.demo import PHOTO_DEMO_KINDS, run_demo
+    from inpaint_tf.presets import released as released_models
+    from inpaint_tf.reports.demo import PHOTO_DEMO_KINDS, run_demo
 
     root, _ = released
     monkeypatch.setattr(released_models, "RELEASE_FOLDER", root / "released")
@@ -106,9 +108,9 @@ def test_the_demo_headline_is_a_real_photo_filled_by_the_photo_model(released, m
 
 @pytest.mark.slow
 def test_the_photo_report_reads_the_run_record(released):
-    from inpaint_tf.photo_evaluation import margins
-    from inpaint_tf.photo_report import PHOTO_GOALS, build_photo_report
-    from inpaint_tf.run_evaluation import evaluate_run_on_photos
+    from inpaint_tf.evaluation.photos import margins
+    from inpaint_tf.evaluation.runs import evaluate_run_on_photos
+    from inpaint_tf.reports.photos import PHOTO_GOALS, build_photo_report
 
     root, _ = released
     kinds = ("blobs", "thin_strokes")

@@ -52,13 +52,13 @@ def test_list_photos_finds_nested_image_files_in_a_fixed_order(folder, tmp_path)
 
 def test_read_photo_gives_rgb_and_names_a_bad_file(tmp_path, rng):
     image = _photo(rng, 20, 30)
-    assert np.array_equal(P.read_photo(_write(tmp_path / "x.png", image)), image)
+    assert np.array_equal(P.read_image(_write(tmp_path / "x.png", image)), image)
     gray = _write(tmp_path / "g.png", image[..., :1].repeat(3, -1))
     cv2.imwrite(str(gray), image[..., 0])
-    assert P.read_photo(gray).shape == (20, 30, 3)
+    assert P.read_image(gray).shape == (20, 30, 3)
     (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(ValueError, match="bad.jpg"):
-        P.read_photo(tmp_path / "bad.jpg")
+        P.read_image(tmp_path / "bad.jpg")
 
 
 def test_the_test_photo_registry_holds_the_three_test_sets():
@@ -71,7 +71,7 @@ def test_the_test_photo_registry_holds_the_three_test_sets():
 def test_scan_refuses_a_test_photo_under_any_name_and_skips_or_names_bad_files(folder,
                                                                                 tmp_path):
     files = P.list_photos(folder)
-    secret = P.read_photo(files[2])
+    secret = P.read_image(files[2])
     refuse = {pixel_sha256(secret): "Kodak24/kodim99.png"}
     renamed = _write(tmp_path / "elsewhere" / "holiday.png", secret)
     with pytest.raises(ValueError, match="holiday.png is the test photo Kodak24/kodim99.png"):
@@ -92,7 +92,7 @@ def test_scan_refuses_a_test_photo_under_any_name_and_skips_or_names_bad_files(f
 
 def test_the_scan_checksum_depends_on_pixels_not_names_or_order(folder, tmp_path):
     files = P.list_photos(folder)
-    copies = [str(_write(tmp_path / "copy" / f"{i}.png", P.read_photo(f)))
+    copies = [str(_write(tmp_path / "copy" / f"{i}.png", P.read_image(f)))
               for i, f in enumerate(reversed(files))]
     assert P.scan_photos(files, refuse={}).checksum == P.scan_photos(copies,
                                                                     refuse={}).checksum
@@ -161,13 +161,13 @@ def test_an_epoch_decodes_only_its_batches(folder, monkeypatch):
     # Memory and work follow the batches, not the number of files: the dataset reads
     # nothing when it is built, then one file per crop.
     reads = []
-    real = P.read_photo
+    real = P.read_image
 
     def counting(path):
         reads.append(path)
         return real(path)
 
-    monkeypatch.setattr(P, "read_photo", counting)
+    monkeypatch.setattr(P, "read_image", counting)
     files = P.list_photos(folder) * 2000  # 16,000 paths, none read at build time
     dataset = P.make_photo_dataset(files, 32, "irregular", batch_size=4, epochs=1,
                                    steps_per_epoch=3)
@@ -220,14 +220,14 @@ TINY_PHOTO_CONFIG = {
 
 
 def _photo_config(folder):
-    from inpaint_tf.experiments import config_from_dict
+    from inpaint_tf.configs import config_from_dict
 
     mapping = {**TINY_PHOTO_CONFIG, "data": {**TINY_PHOTO_CONFIG["data"], "source": str(folder)}}
     return config_from_dict(mapping)
 
 
 def test_a_photos_config_holds_photos_out_and_scores_on_their_crops(folder):
-    from inpaint_tf.training_data import epoch_steps, load_training_data
+    from inpaint_tf.training.data import epoch_steps, load_training_data
 
     data = load_training_data(_photo_config(folder))
     assert data.is_photos and data.input_shape == (32, 32, 3)
@@ -240,18 +240,18 @@ def test_a_photos_config_holds_photos_out_and_scores_on_their_crops(folder):
 
 
 def test_training_refuses_a_test_photo_in_its_source(folder, monkeypatch):
-    from inpaint_tf.training_data import load_training_data
+    from inpaint_tf.training.data import load_training_data
 
     files = P.list_photos(folder)
-    secret = {pixel_sha256(P.read_photo(f)): "McMaster/1.tif" for f in files}
+    secret = {pixel_sha256(P.read_image(f)): "McMaster/1.tif" for f in files}
     monkeypatch.setattr(P, "test_photo_checksums", lambda: secret)
     with pytest.raises(ValueError, match="is the test photo McMaster/1.tif"):
         load_training_data(_photo_config(folder))
 
 
 def test_a_photos_config_without_photos_says_how_to_give_them(monkeypatch):
-    from inpaint_tf.experiments import config_from_dict
-    from inpaint_tf.training_data import load_training_data
+    from inpaint_tf.configs import config_from_dict
+    from inpaint_tf.training.data import load_training_data
 
     monkeypatch.delenv("INPAINT_TF_PHOTOS", raising=False)
     with pytest.raises(ValueError, match="INPAINT_TF_PHOTOS"):
@@ -260,7 +260,7 @@ def test_a_photos_config_without_photos_says_how_to_give_them(monkeypatch):
 
 @pytest.mark.slow
 def test_train_on_a_photo_folder_writes_a_full_run_record(folder, tmp_path):
-    from inpaint_tf.training import train
+    from inpaint_tf.training.loop import train
 
     run = train(_photo_config(folder), tmp_path / "run", verbose=0)
     metrics = run.read_metrics()
@@ -270,10 +270,10 @@ def test_train_on_a_photo_folder_writes_a_full_run_record(folder, tmp_path):
 
 
 def test_photo_runs_score_on_masks_drawn_as_their_training_masks(folder):
-    from inpaint_tf.experiments import with_overrides
+    from inpaint_tf.configs import with_overrides
+    from inpaint_tf.evaluation.runs import fixed_test_set
     from inpaint_tf.masks import eval_masks
-    from inpaint_tf.run_evaluation import fixed_test_set
-    from inpaint_tf.training_data import scoring_split
+    from inpaint_tf.training.data import scoring_split
 
     config = with_overrides(_photo_config(folder), **{"data.mask_canvas_min": 64,
                                                       "data.mask_canvas_max": 96})
@@ -308,7 +308,7 @@ def test_collect_photos_leaves_out_test_small_grey_unreadable_and_duplicate_phot
     _write(source / "val" / "renamed_test.png", secret)
     _write(source / "val" / "small.png", _photo(rng, 100, 400))
     _write(source / "val" / "grey.png", _photo(rng, 300, 300)[..., :1].repeat(3, -1))
-    _write(source / "val" / "copy.png", P.read_photo(keep[0]))
+    _write(source / "val" / "copy.png", P.read_image(keep[0]))
     (source / "val" / "broken.jpg").write_bytes(b"broken")
     monkeypatch.setattr(P, "test_photo_checksums", lambda: {pixel_sha256(secret): "Kodak24/x"})
     result = P.collect_photos(source, tmp_path / "train_photos")

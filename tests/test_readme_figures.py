@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from inpaint_tf import masks as M
-from inpaint_tf.experiments import STUDY_RESULTS
-from inpaint_tf.photo_report import PHOTO_GOALS
-from inpaint_tf.released_models import RELEASE_FOLDER, pretrained_manifest, pretrained_names
+from inpaint_tf.configs import STUDY_RESULTS
+from inpaint_tf.presets.released import RELEASE_FOLDER, pretrained_manifest, pretrained_names
+from inpaint_tf.reports.photos import PHOTO_GOALS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

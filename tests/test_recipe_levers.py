@@ -9,9 +9,10 @@ import pytest
 from conftest import inpainting_batch
 from keras_checks import check_config_round_trip, check_keras_save_load
 
-from inpaint_tf import evaluation, masks
+from inpaint_tf import masks
+from inpaint_tf.evaluation import protocols as evaluation
 from inpaint_tf.models import KeepKnown, build_unet_autoencoder
-from inpaint_tf.training import learning_rate_schedule
+from inpaint_tf.training.schedules import learning_rate_schedule
 
 SMALL = dict(filters=(4, 8), bottleneck_filters=16, mask_as_input=True)
 
@@ -75,7 +76,7 @@ def test_schedules_follow_their_closed_forms():
 
 
 def test_config_schedule_is_checked():
-    from inpaint_tf.experiments import config_from_dict
+    from inpaint_tf.configs import config_from_dict
 
     config = config_from_dict({"model": {"kind": "unet_autoencoder"},
                                "training": {"schedule": "one_cycle"}})
@@ -172,8 +173,8 @@ def _blur_model():
 
 def test_hole_mse_weighs_each_image_by_its_own_hole_pixels():
     from inpaint_tf import losses
-    from inpaint_tf.experiments import config_from_dict
-    from inpaint_tf.model_building import _loss, uses_mask_weights
+    from inpaint_tf.configs import config_from_dict
+    from inpaint_tf.training.building import _loss, uses_mask_weights
 
     config = config_from_dict({"training": {"loss": "hole_mse"}})
     loss = _loss(config)

@@ -12,7 +12,7 @@ from test_cli_commands import _call
 from test_resume import write_cifar_like
 
 from inpaint_tf import cli
-from inpaint_tf import released_models as releases
+from inpaint_tf.presets import released as releases
 
 CONFIG = """
 name = "tiny_release"
@@ -78,7 +78,7 @@ def test_the_manifest_figures_are_the_released_weights_figures(package_releases)
     expected = manifest["test"]["irregular"]
     assert float(out.split("hole_psnr=")[1].split()[0]) == pytest.approx(
         expected["hole_psnr"], rel=5e-4)  # printed to 4 digits
-    from inpaint_tf.training import evaluate_run
+    from inpaint_tf.evaluation import evaluate_run
 
     row = evaluate_run("tiny_release", data=data, n=8, masks="irregular")
     for key in ("study_mse", "study_mae", "hole_mse", "hole_psnr", "hole_ssim"):
@@ -103,7 +103,7 @@ def test_inpaint_a_large_photo_by_release_name(package_releases):
     np.testing.assert_array_equal(filled[known], photo[known])
     # The holes hold the released model's fill, as `inpaint` gives it through the Python
     # API (the CLI's call), rounded to 8 bits: not any value that differs from the photo.
-    from inpaint_tf import inference
+    from inpaint_tf.inference import inpainting as inference
 
     expected = inference.inpaint(releases.pretrained("tiny_release"), photo,
                                  (holes > 0)[..., None])

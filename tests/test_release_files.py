@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from inpaint_tf import released_models as R
 from inpaint_tf._checksums import file_sha256
 from inpaint_tf.models import build_unet_autoencoder
+from inpaint_tf.presets import released as R
 
 OPTIONS = dict(filters=(4, 8), bottleneck_filters=8, mask_as_input=True,
                composite_output=True, fill_value=0.0)

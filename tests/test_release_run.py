@@ -12,13 +12,14 @@ import keras
 import numpy as np
 import pytest
 
-from inpaint_tf import releases
+from inpaint_tf.configs import config_from_dict, save_config
 from inpaint_tf.data import synthetic_split
-from inpaint_tf.evaluation import as_predict_fn, evaluate
-from inpaint_tf.experiments import config_from_dict, save_config
+from inpaint_tf.evaluation.photos import evaluate_photos, photo_predict_fn
+from inpaint_tf.evaluation.protocols import as_predict_fn, evaluate
 from inpaint_tf.masks import eval_masks, eval_photo_masks
 from inpaint_tf.models import build_unet_autoencoder
-from inpaint_tf.photo_evaluation import evaluate_photos, photo_predict_fn
+from inpaint_tf.presets import released
+from inpaint_tf.presets import releasing as releases
 
 OPTIONS = {"filters": [4, 8], "bottleneck_filters": 8, "mask_as_input": True,
            "composite_output": True}
@@ -119,10 +120,10 @@ def test_the_manifest_holds_the_run_and_the_float16_weights_figures(finished,
         expected = _scores(rounded, check, eval_masks(kind, 16, seed=20180420), kind)
         _assert_same_figures(manifest["check"][kind], expected)
     # The weights file holds the float16 weights; the release loads to the same network.
-    released = releases.pretrained("tiny_release", root / "released")
+    release = released.pretrained("tiny_release", root / "released")
     image = check[:2].astype(np.float32) / 255
     mask = eval_masks("irregular", 2)[..., :1].astype(np.float32)
-    np.testing.assert_array_equal(released({"image": image, "mask": mask}),
+    np.testing.assert_array_equal(release({"image": image, "mask": mask}),
                                   rounded({"image": image, "mask": mask}))
 
 
@@ -224,7 +225,7 @@ def test_a_photo_release_records_full_size_figures_beside_opencv(finished, tmp_p
     on the fixed masks and on the held-out seed, the margins, the data record."""
     import cv2
 
-    from inpaint_tf.photo_evaluation import PHOTO_MASK_KINDS, compare_on_photos, load_photo_set
+    from inpaint_tf.evaluation.photos import PHOTO_MASK_KINDS, compare_on_photos, load_photo_set
 
     *_, rounded = finished
     folder = tmp_path / "Set5"
@@ -267,7 +268,7 @@ def test_a_photo_release_records_full_size_figures_beside_opencv(finished, tmp_p
 def test_a_photo_run_is_released_with_its_photo_figures(finished, tmp_path, monkeypatch):
     import cv2
 
-    from inpaint_tf.photo_evaluation import PHOTO_MASK_KINDS
+    from inpaint_tf.evaluation.photos import PHOTO_MASK_KINDS
 
     root, run, _, _, _, rounded = finished
     monkeypatch.setattr(releases, "CHECK_PHOTOS", 2)

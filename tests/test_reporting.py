@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from inpaint_tf import reporting
-from inpaint_tf.experiments import STUDY_RESULTS, load_config, save_config
+from inpaint_tf.configs import STUDY_RESULTS, load_config, save_config
 from inpaint_tf.masks import eval_masks, mask_checksum
+from inpaint_tf.reports import results as reporting
 
 
 def _row(**values):
@@ -147,7 +147,7 @@ def test_unfinished_runs_are_refused(tmp_path):
 
 
 def test_bins_and_time_to_quality_with_real_baselines(tmp_path, tiny_images):
-    from inpaint_tf.experiments import with_overrides
+    from inpaint_tf.configs import with_overrides
 
     data = tmp_path / "cifar.npz"
     x_train = np.resize(tiny_images, (10_016, 32, 32, 3))

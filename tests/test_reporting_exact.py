@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from test_readme_figures import section, table
 
-import inpaint_tf.baselines
 import inpaint_tf.data
-from inpaint_tf import reporting
-from inpaint_tf.experiments import STUDY_RESULTS, load_config, save_config, with_overrides
+import inpaint_tf.evaluation.baselines
+from inpaint_tf.configs import STUDY_RESULTS, load_config, save_config, with_overrides
 from inpaint_tf.masks import eval_masks
+from inpaint_tf.reports import results as reporting
 
 TEST_SEED, VALIDATION_SEED = 20180420, 20180421  # the fixed test and validation mask seeds
 N, SIZE = 8, 16
@@ -74,9 +74,10 @@ def offline(monkeypatch):
     sources = []
     monkeypatch.setattr(inpaint_tf.data, "load_cifar10",
                         lambda data=None: sources.append(data) or images)
-    monkeypatch.setattr(inpaint_tf.baselines, "NavierStokesBaseline",
+    monkeypatch.setattr(inpaint_tf.evaluation.baselines, "NavierStokesBaseline",
                         lambda: _Constant("navier_stokes", 0.5))
-    monkeypatch.setattr(inpaint_tf.baselines, "TeleaBaseline", lambda: _Constant("telea", 0.75))
+    monkeypatch.setattr(inpaint_tf.evaluation.baselines, "TeleaBaseline",
+                        lambda: _Constant("telea", 0.75))
     _Constant.calls = []
     return sources
 

@@ -24,11 +24,14 @@ import pytest
 from test_masks import EVAL_CHECKSUMS
 
 from inpaint_tf import _io, training
+from inpaint_tf.configs import config_from_dict
 from inpaint_tf.data import synthetic_split
-from inpaint_tf.evaluation import evaluate
-from inpaint_tf.experiments import config_from_dict
-from inpaint_tf.masks import MASK_KINDS, eval_masks, mask_checksum
-from inpaint_tf.reporting import build_report
+from inpaint_tf.evaluation.protocols import evaluate
+from inpaint_tf.evaluation.runs import evaluate_run, fixed_test_set
+from inpaint_tf.masks import MASK_KINDS, VALIDATION_MASK_SEED, eval_masks, mask_checksum
+from inpaint_tf.presets.loading import load_inference_model
+from inpaint_tf.reports.results import build_report
+from inpaint_tf.training.building import build_model
 
 TESTS = Path(__file__).parent
 EPOCHS = 3
@@ -193,8 +196,7 @@ def test_gan_killed_mid_epoch_resumes_its_phase_and_the_uninterrupted_result(tmp
 
 FRESH_PROCESS = """
 import json
-from inpaint_tf.masks import MASK_KINDS, eval_masks, mask_checksum
-from inpaint_tf.training import VALIDATION_MASK_SEED
+from inpaint_tf.masks import MASK_KINDS, VALIDATION_MASK_SEED, eval_masks, mask_checksum
 print(json.dumps({kind: [mask_checksum(eval_masks(kind, 1000)),
                          mask_checksum(eval_masks(kind, 300, VALIDATION_MASK_SEED, 64, 48))]
                   for kind in MASK_KINDS}))
@@ -211,19 +213,19 @@ def test_evaluation_mask_sets_are_identical_in_a_fresh_process():
         assert test_set[:12] == EVAL_CHECKSUMS[kind]  # the stored checksum
         assert test_set == mask_checksum(eval_masks(kind, 1000))
         assert validation_set == mask_checksum(
-            eval_masks(kind, 300, training.VALIDATION_MASK_SEED, 64, 48))
+            eval_masks(kind, 300, VALIDATION_MASK_SEED, 64, 48))
 
 
 def test_same_seed_and_data_give_the_same_masks_sets_and_metrics():
     config = config_from_dict({"data": {"masks": "irregular", "test_images": 12}})
     split = synthetic_split(8, 4, 16)
-    first_images, first_masks = training.fixed_test_set(config, split)
-    second_images, second_masks = training.fixed_test_set(config, synthetic_split(8, 4, 16))
+    first_images, first_masks = fixed_test_set(config, split)
+    second_images, second_masks = fixed_test_set(config, synthetic_split(8, 4, 16))
     np.testing.assert_array_equal(first_images, second_images)
     np.testing.assert_array_equal(first_masks, second_masks)
     assert len(first_images) == 12
     keras.utils.set_random_seed(0)
-    model = training.build_model(config_from_dict(
+    model = build_model(config_from_dict(
         {"model": {"options": {"filters": [4, 8], "bottleneck_filters": 8}}}))
     rows = [evaluate(model, first_images, first_masks) for _ in range(2)]
     for row in rows:
@@ -321,7 +323,7 @@ def test_every_file_of_a_run_and_its_report_is_written_atomically(tmp_path, monk
     monkeypatch.setattr(_io, "atomic_path", recording)
     split = synthetic_split(8, 4, 12)
     run = training.train(config_from_dict(TINY), tmp_path / "run", split=split, verbose=0)
-    training.evaluate_run(run.path, masks="center_box", split=split)
+    evaluate_run(run.path, masks="center_box", split=split)
     build_report([run.path], tmp_path / "RESULTS.md", baselines=False)
     written = [p.resolve() for p in run.path.iterdir()] + [
         p.resolve() for p in run.checkpoints.iterdir()] + [(tmp_path / "RESULTS.md").resolve()]
@@ -343,7 +345,7 @@ def test_every_file_of_a_run_and_its_report_is_written_atomically(tmp_path, monk
 
     monkeypatch.setattr(Path, "write_text", half_written)
     with pytest.raises(KeyboardInterrupt):
-        training.evaluate_run(run.path, masks="irregular", split=split)
+        evaluate_run(run.path, masks="irregular", split=split)
     monkeypatch.undo()
     assert run.metrics.read_bytes() == metrics_before
 
@@ -357,6 +359,6 @@ def test_every_file_of_a_run_and_its_report_is_written_atomically(tmp_path, monk
     monkeypatch.undo()
     assert run.model.read_bytes() == model_before
     assert _hidden(run.path) == []
-    reloaded = training.load_inference_model(run.path)  # the previous file, whole
+    reloaded = load_inference_model(run.path)  # the previous file, whole
     out = reloaded({"image": np.zeros((1, 40, 48, 3)), "mask": np.ones((1, 40, 48, 1))})
     assert tuple(out.shape) == (1, 40, 48, 3)  # and it serves any size

@@ -145,7 +145,7 @@ def test_installed_wheel_runs_the_demo_from_outside_the_source_tree(installed):
 def test_installed_wheel_loads_a_shipped_config_by_name(installed):
     venv, elsewhere = installed
     output = _run([venv / "bin" / "python", "-c",
-                   "from inpaint_tf.experiments import load_config, shipped_configs\n"
+                   "from inpaint_tf.configs import load_config, shipped_configs\n"
                    "print(load_config('exp3_conv_autoencoder_irregular').name)\n"
                    "print(len(shipped_configs()))"], elsewhere)
     assert output.split() == ["exp3_conv_autoencoder_irregular", str(len(CONFIGS))]

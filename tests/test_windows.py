@@ -1,4 +1,4 @@
-"""Windows around the holes (`inpaint_tf.windows`) and `inpaint` on them: the rule (holes,
+"""Windows around the holes (`inpaint_tf.inference.windows`) and `inpaint` on them: the rule (holes,
 context, grid, groups, buckets, fixed sizes), every hole pixel written by exactly one
 window, the same output as the whole-image pass, a model that never sees the untouched
 area, and fixed-size ONNX and TFLite files serving images of any size.
@@ -21,8 +21,8 @@ import pytest
 from _tiny_gan import tiny_discriminator, tiny_generator
 from conftest import build_tiny_inpainting_model
 
-from inpaint_tf import windows
-from inpaint_tf.inference import inpaint, receptive_field, size_multiple
+from inpaint_tf.inference import windows
+from inpaint_tf.inference.inpainting import inpaint, receptive_field, size_multiple
 from inpaint_tf.models import (
     InpaintingGAN,
     build_glcic_generator,

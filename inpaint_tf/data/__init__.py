@@ -18,7 +18,6 @@ Example:
     >>> train = make_dataset(split.train.images, "irregular", batch_size=32)  # doctest: +SKIP
 """
 
-from inpaint_tf.compositing import fill_holes
 from inpaint_tf.data.cifar10 import (
     CIFAR10_CLASSES,
     TREE_SPLIT_SEED,
@@ -26,7 +25,7 @@ from inpaint_tf.data.cifar10 import (
     cifar10_source_label,
     load_cifar10,
 )
-from inpaint_tf.data.image_files import IMAGE_SUFFIXES, load_image_folder
+from inpaint_tf.data.image_files import IMAGE_SUFFIXES, load_image_folder, read_image
 from inpaint_tf.data.pipeline import full_pass_steps, make_dataset, make_eval_dataset
 from inpaint_tf.data.splits import Split, Subset
 from inpaint_tf.data.synthetic import synthetic_split
@@ -39,11 +38,11 @@ __all__ = [
     "Split",
     "Subset",
     "cifar10_source_label",
-    "fill_holes",
     "full_pass_steps",
     "load_cifar10",
     "load_image_folder",
     "make_dataset",
     "make_eval_dataset",
+    "read_image",
     "synthetic_split",
 ]

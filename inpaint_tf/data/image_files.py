@@ -8,14 +8,29 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inpaint_tf._validation import is_int
 from inpaint_tf.data.splits import Split, Subset
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
-def _read_rgb(path: Path) -> np.ndarray | None:
+def read_image(path) -> np.ndarray:
+    """An image file as RGB uint8 (H, W, 3): the one reader of users' images and photos.
+
+    Grayscale becomes RGB, alpha is dropped, 16 bits become 8 (OpenCV's
+    ``IMREAD_COLOR``).
+
+    Raises:
+        ValueError: the file cannot be decoded as an image (names the file).
+
+    Example:
+        >>> from inpaint_tf.data import read_image
+        >>> photo = read_image("photo.jpg")                              # doctest: +SKIP
+    """
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    return None if image is None else np.ascontiguousarray(image[:, :, ::-1])
+    if image is None:
+        raise ValueError(f"Cannot read image file {path}: empty, corrupt or not an image")
+    return np.ascontiguousarray(image[:, :, ::-1])
 
 
 def load_image_folder(path, size, mode: str = "resize",
@@ -71,11 +86,12 @@ def load_image_folder(path, size, mode: str = "resize",
 
     images, labels = [], []
     for file in files:
-        image = _read_rgb(file)
-        if image is None:
+        try:
+            image = read_image(file)
+        except ValueError as error:
             if on_error == "raise":
-                raise ValueError(f"Cannot read image file {file}: empty, corrupt or not an "
-                                 "image (pass on_error='skip' to leave such files out)")
+                raise ValueError(f"{error} (pass on_error='skip' to leave such files out)"
+                                 ) from None
             warnings.warn(f"Skipping unreadable image file {file}", stacklevel=2)
             continue
         images.append(_fit_image(image, height, width, mode))
@@ -94,9 +110,9 @@ def load_image_folder(path, size, mode: str = "resize",
 
 
 def _check_size_argument(size) -> tuple[int, int]:
-    pair = (size, size) if isinstance(size, (int, np.integer)) else size
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2 or any(
-            isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in pair)):
+    pair = (size, size) if is_int(size) else size
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(is_int(v) and v >= 1 for v in pair)):
         raise ValueError("`size` must be a positive int or a pair (height, width) of positive "
                          f"ints. Received: size={size!r}")
     return int(pair[0]), int(pair[1])

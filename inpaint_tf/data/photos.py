@@ -50,9 +50,9 @@ import cv2
 import numpy as np
 
 from inpaint_tf._checksums import pixel_sha256
-from inpaint_tf._validation import check_positive_int
-from inpaint_tf.compositing import fill_holes
-from inpaint_tf.data.image_files import IMAGE_SUFFIXES
+from inpaint_tf._validation import check_non_negative_int, check_positive_int
+from inpaint_tf.data.image_files import IMAGE_SUFFIXES, read_image
+from inpaint_tf.data.pipeline import EpochOrder, batch_rng, streamed_batches
 from inpaint_tf.masks import check_mask_kind, generate_masks
 
 TEST_PHOTOS_FILE = Path(__file__).resolve().parent / "test_photos.json"
@@ -92,18 +92,6 @@ def list_photos(source) -> list[str]:
     if not files:
         raise ValueError(f"No image files ({', '.join(IMAGE_SUFFIXES)}) found in {source}")
     return sorted(set(files))
-
-
-def read_photo(path) -> np.ndarray:
-    """An image file as RGB uint8 (H, W, 3). Grayscale becomes RGB, alpha is dropped.
-
-    Raises:
-        ValueError: the file cannot be decoded as an image (names the file).
-    """
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"Cannot read image file {path}: empty, corrupt or not an image")
-    return np.ascontiguousarray(image[:, :, ::-1])
 
 
 @functools.lru_cache(maxsize=1)
@@ -151,7 +139,7 @@ def scan_photos(files, *, refuse: dict[str, str] | None = None, on_error: str = 
     bar = _progress_bar(len(files)) if progress else None
     for number, file in enumerate(files):
         try:
-            image = read_photo(file)
+            image = read_image(file)
         except ValueError:
             if on_error == "raise":
                 raise
@@ -204,7 +192,7 @@ def collect_photos(sources, out, *, min_side: int = 256, colour_only: bool = Tru
         folder = out / Path(source).expanduser().resolve().name
         for file in list_photos(source):
             try:
-                image = read_photo(file)
+                image = read_image(file)
             except ValueError:
                 left_out["unreadable"].append(file)
                 continue
@@ -305,7 +293,7 @@ def fixed_crops(files, crop_size: int, per_photo: int = 1, *, scale_range=(1.0, 
     scales = check_scale_range(scale_range)
     crops = []
     for number, file in enumerate(files):
-        image = read_photo(file)
+        image = read_image(file)
         rng = np.random.default_rng([seed, number])
         crops += [random_crop(image, crop_size, scales, rng, flip=False)
                   for _ in range(per_photo)]
@@ -353,7 +341,7 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
     photo files, streamed (see the module docstring for scales, small photos and
     bad files).
 
-    Batches have the contract of `inpaint_tf.make_dataset`: float32 crops in
+    Batches have the contract of `inpaint_tf.data.make_dataset`: float32 crops in
     [0, 1], (B, crop, crop, 3); "mask" float32 (B, crop, crop, 1), 1 = hole;
     `fill_value` in the holes of "image"; full batches.
 
@@ -379,8 +367,6 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
     Example:
         >>> ds = make_photo_dataset(list_photos("photos/"), 128, "blobs")  # doctest: +SKIP
     """
-    import tensorflow as tf
-
     files = np.array([str(f) for f in files], dtype=object)
     count = len(files)
     if count == 0:
@@ -390,9 +376,8 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
     check_mask_kind(mask_kind)
     scales = check_scale_range(scale_range)
     _check_on_error(on_error)
-    for name, value in (("seed", seed), ("start_epoch", start_epoch)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
+    check_non_negative_int(seed, "seed")
+    check_non_negative_int(start_epoch, "start_epoch")
     try:  # a crop size the mask generators refuse fails now, not inside tf.data later
         generate_masks(mask_kind, 1, 0, crop_size, crop_size)
     except ValueError as error:
@@ -407,20 +392,16 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
             return generate_masks(mask_kind, batch_size, rng, crop_size, crop_size)
         return photo_scale_masks(mask_kind, batch_size, rng, crop_size, mask_canvas)
     unreadable: set[str] = set()
-
-    @functools.lru_cache(maxsize=4)
-    def order(epoch: int, rep: int) -> np.ndarray:
-        return np.random.default_rng([seed, epoch, 0, rep]).permutation(count)
+    order = EpochOrder(count, seed)
 
     def read(epoch: int, position: int) -> np.ndarray:
         """The photo at `position` of the epoch's order, or the next readable one."""
         for offset in range(count):
-            index = position + offset
-            file = files[order(epoch, index // count)[index % count]]
+            file = files[order.indices(epoch, position + offset, 1)[0]]
             if file in unreadable:
                 continue
             try:
-                return read_photo(file)
+                return read_image(file)
             except ValueError:
                 if on_error == "raise":
                     raise
@@ -428,9 +409,8 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
                 warnings.warn(f"Skipping unreadable image file {file}", stacklevel=2)
         raise ValueError(f"None of the {count} photo files could be read")
 
-    def make_batch(epoch, step):
-        epoch, step = int(epoch), int(step)
-        rng = np.random.default_rng([seed, epoch, step + 1])
+    def make_batch(epoch: int, step: int):
+        rng = batch_rng(seed, epoch, step)
         first = step * batch_size
         crops = np.stack([random_crop(read(epoch, first + k), crop_size, scales, rng, flip)
                           for k in range(batch_size)])
@@ -438,20 +418,7 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
         extra = draw_masks(rng) if real_masks else masks[:0]
         return crops, masks, extra
 
-    shape = (batch_size, crop_size, crop_size)
-
-    def to_example(epoch, step):
-        crops, masks, extra = tf.numpy_function(
-            make_batch, [epoch, step], [tf.uint8, tf.uint8, tf.uint8], stateful=False)
-        crops = tf.ensure_shape(tf.cast(crops, tf.float32) / 255.0, (*shape, 3))
-        masks = tf.ensure_shape(tf.cast(masks, tf.float32), (*shape, 1))
-        inputs = {"image": fill_holes(crops, masks, fill_value), "mask": masks}
-        if real_masks:
-            inputs["real_mask"] = tf.ensure_shape(tf.cast(extra, tf.float32), (*shape, 1))
-        return (inputs, crops, masks) if mask_as_sample_weight else (inputs, crops)
-
-    last_epoch = np.iinfo(np.int64).max if epochs is None else int(epochs)
-    dataset = tf.data.Dataset.range(int(start_epoch), last_epoch).flat_map(
-        lambda epoch: tf.data.Dataset.range(steps).map(lambda step: (epoch, step)))
-    dataset = dataset.map(to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return streamed_batches(make_batch, (batch_size, crop_size, crop_size), steps,
+                            fill_value=fill_value, start_epoch=start_epoch, epochs=epochs,
+                            real_masks=real_masks,
+                            mask_as_sample_weight=mask_as_sample_weight)

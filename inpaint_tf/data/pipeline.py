@@ -12,7 +12,12 @@ import functools
 
 import numpy as np
 
-from inpaint_tf._validation import as_binary_masks, as_float_images, check_positive_int
+from inpaint_tf._validation import (
+    as_binary_masks,
+    as_float_images,
+    check_non_negative_int,
+    check_positive_int,
+)
 from inpaint_tf.compositing import fill_holes
 from inpaint_tf.masks import check_mask_kind, generate_masks
 
@@ -64,14 +69,11 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
         >>> ds = make_dataset(x_train, "irregular", batch_size=32)       # doctest: +SKIP
         >>> model.fit(ds, epochs=20, steps_per_epoch=len(x_train) // 32)  # doctest: +SKIP
     """
-    import tensorflow as tf
-
     check_mask_kind(mask_kind)
     batch_size = check_positive_int(batch_size, "batch_size")
-    for name, value in (("seed", seed), ("start_epoch", start_epoch)):
-        # NumPy seeds must be non-negative; caught here rather than at the first batch.
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
+    # NumPy seeds must be non-negative; caught here rather than at the first batch.
+    check_non_negative_int(seed, "seed")
+    check_non_negative_int(start_epoch, "start_epoch")
     source = _as_uint8(images)
     count, height, width = source.shape[:3]
     try:  # a size the mask generators refuse fails now, not inside tf.data later
@@ -83,47 +85,82 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
     steps = check_positive_int(steps_per_epoch, "steps_per_epoch") if steps_per_epoch \
         else full_pass_steps(count, batch_size)
 
-    @functools.lru_cache(maxsize=4)
-    def order(epoch: int, rep: int) -> np.ndarray:
-        if not shuffle:
-            return np.arange(count)
-        return np.random.default_rng([seed, epoch, 0, rep]).permutation(count)
+    order = EpochOrder(count, seed, shuffle)
 
-    def batch_indices(epoch: int, step: int) -> np.ndarray:
-        # Sample j of an epoch is element j % count of the epoch's (j // count)-th
-        # permutation, so epochs longer than one pass stay a pure function of the step.
-        first, last = step * batch_size, (step + 1) * batch_size
-        reps = range(first // count, (last - 1) // count + 1)
-        chained = np.concatenate([order(epoch, rep) for rep in reps])
-        start = first - reps[0] * count
-        return chained[start:start + batch_size]
-
-    def make_batch(epoch, step):
-        epoch, step = int(epoch), int(step)
-        indices = batch_indices(epoch, step)
-        rng = np.random.default_rng([seed, epoch, step + 1])
+    def make_batch(epoch: int, step: int):
+        rng = batch_rng(seed, epoch, step)
         masks = generate_masks(mask_kind, batch_size, rng, height, width)
         extra = generate_masks(mask_kind, batch_size, rng, height, width) if real_masks \
             else masks[:0]
-        return source[indices], masks, extra
+        return source[order.indices(epoch, step * batch_size, batch_size)], masks, extra
+
+    return streamed_batches(make_batch, (batch_size, height, width), steps,
+                            fill_value=fill_value, start_epoch=start_epoch, epochs=epochs,
+                            real_masks=real_masks,
+                            mask_as_sample_weight=mask_as_sample_weight)
+
+
+class EpochOrder:
+    """Which image sits at each position of an epoch, for every streamed dataset.
+
+    Position j of an epoch is element ``j % count`` of the epoch's ``(j //
+    count)``-th permutation (seeded by ``(seed, epoch, 0, j // count)``; the
+    identity without `shuffle`), so epochs longer than one pass stay a pure function
+    of (seed, epoch, step).
+    """
+
+    def __init__(self, count: int, seed: int, shuffle: bool = True):
+        self.count, self.seed, self.shuffle = count, seed, shuffle
+        self.permutation = functools.lru_cache(maxsize=4)(self._permutation)
+
+    def _permutation(self, epoch: int, rep: int) -> np.ndarray:
+        if not self.shuffle:
+            return np.arange(self.count)
+        return np.random.default_rng([self.seed, epoch, 0, rep]).permutation(self.count)
+
+    def indices(self, epoch: int, first: int, size: int) -> np.ndarray:
+        """The images at positions ``first .. first + size - 1`` of `epoch`."""
+        last = first + size
+        reps = range(first // self.count, (last - 1) // self.count + 1)
+        chained = np.concatenate([self.permutation(epoch, rep) for rep in reps])
+        start = first - reps[0] * self.count
+        return chained[start:start + size]
+
+
+def batch_rng(seed: int, epoch: int, step: int) -> np.random.Generator:
+    """The random generator of one batch's masks (and crops): seeded by (seed, epoch,
+    step + 1), so no batch's draws depend on another's."""
+    return np.random.default_rng([seed, epoch, step + 1])
+
+
+def streamed_batches(make_batch, shape: tuple[int, int, int], steps: int, *,
+                     fill_value: float, start_epoch: int, epochs: int | None,
+                     real_masks: bool, mask_as_sample_weight: bool):
+    """The `tf.data.Dataset` of training batches that every streamed source shares.
+
+    `make_batch(epoch, step)` returns uint8 images (B, H, W, 3), masks (B, H, W, 1)
+    and the extra masks of `real_masks` (empty otherwise), a pure function of its
+    arguments; `shape` is (B, H, W). The dataset runs its `steps` per epoch from
+    `start_epoch` to `epochs` (forever when None) and yields ``(inputs, images)``,
+    or ``(inputs, images, masks)`` with `mask_as_sample_weight`, where inputs holds
+    "image" (holes filled with `fill_value`), "mask" and, with `real_masks`,
+    "real_mask"; all float32, full batches (the step traces once).
+    """
+    import tensorflow as tf
 
     def to_example(epoch, step):
-        batch, masks, extra = tf.numpy_function(
-            make_batch, [epoch, step], [tf.uint8, tf.uint8, tf.uint8], stateful=False)
-        batch = tf.ensure_shape(tf.cast(batch, tf.float32) / 255.0,
-                                (batch_size, height, width, 3))
-        masks = tf.ensure_shape(tf.cast(masks, tf.float32), (batch_size, height, width, 1))
-        inputs = {"image": fill_holes(batch, masks, fill_value), "mask": masks}
+        images, masks, extra = tf.numpy_function(
+            lambda e, s: make_batch(int(e), int(s)), [epoch, step],
+            [tf.uint8, tf.uint8, tf.uint8], stateful=False)
+        images = tf.ensure_shape(tf.cast(images, tf.float32) / 255.0, (*shape, 3))
+        masks = tf.ensure_shape(tf.cast(masks, tf.float32), (*shape, 1))
+        inputs = {"image": fill_holes(images, masks, fill_value), "mask": masks}
         if real_masks:
-            inputs["real_mask"] = tf.ensure_shape(tf.cast(extra, tf.float32),
-                                                  (batch_size, height, width, 1))
-        if mask_as_sample_weight:
-            return inputs, batch, masks
-        return inputs, batch
+            inputs["real_mask"] = tf.ensure_shape(tf.cast(extra, tf.float32), (*shape, 1))
+        return (inputs, images, masks) if mask_as_sample_weight else (inputs, images)
 
     last_epoch = np.iinfo(np.int64).max if epochs is None else int(epochs)
-    epochs_dataset = tf.data.Dataset.range(int(start_epoch), last_epoch)
-    dataset = epochs_dataset.flat_map(
+    dataset = tf.data.Dataset.range(int(start_epoch), last_epoch).flat_map(
         lambda epoch: tf.data.Dataset.range(steps).map(lambda step: (epoch, step)))
     dataset = dataset.map(to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from inpaint_tf._validation import check_non_negative_int
+
 
 @keras.saving.register_keras_serializable(package="inpaint_tf")
 class HarmonicFill(keras.layers.Layer):
@@ -57,12 +59,8 @@ class HarmonicFill(keras.layers.Layer):
 
     def __init__(self, levels: int = 8, iterations: int = 32, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("levels", levels), ("iterations", iterations)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"`{name}` must be a non-negative integer. "
-                                 f"Received: {name}={value!r}")
-        self.levels = levels
-        self.iterations = iterations
+        self.levels = check_non_negative_int(levels, "levels")
+        self.iterations = check_non_negative_int(iterations, "iterations")
 
     def call(self, inputs):
         image, mask = inputs

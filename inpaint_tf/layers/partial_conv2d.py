@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
+
+from inpaint_tf._validation import check_positive_int, is_int
 
 _PADDINGS = ("same", "valid")
 _FLOAT16_MAX = 65504.0
@@ -12,14 +13,12 @@ _FLOAT16_MAX = 65504.0
 
 def _pair(value, name: str) -> tuple[int, int]:
     """Returns `value` (an int or a pair of ints, each >= 1) as a 2-tuple of ints."""
-    items = (value, value) if isinstance(value, (int, np.integer)) else value
+    items = (value, value) if is_int(value) else value
     try:
         items = tuple(items)
     except TypeError:
         items = ()
-    if len(items) != 2 or any(
-        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in items
-    ):
+    if len(items) != 2 or not all(is_int(v) and v >= 1 for v in items):
         raise ValueError(
             f"`{name}` must be a positive integer or a pair of positive integers. "
             f"Received: {name}={value!r}"
@@ -137,9 +136,7 @@ class PartialConv2D(keras.layers.Layer):
         # The base layer would apply an activity regularizer to every output, the updated
         # mask included; this layer applies it to the features only.
         super().__init__(**kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
-            raise ValueError(f"`filters` must be a positive integer. Received: filters={filters!r}")
-        self.filters = int(filters)
+        self.filters = check_positive_int(filters, "filters")
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.strides = _pair(strides, "strides")
         self.dilation_rate = _pair(dilation_rate, "dilation_rate")

@@ -29,7 +29,7 @@ import numpy as np
 
 from inpaint_tf import _io
 from inpaint_tf._checksums import pixel_sha256
-from inpaint_tf._validation import as_binary_masks
+from inpaint_tf._validation import as_binary_masks, check_non_negative_int
 from inpaint_tf.masks.free_form import (
     blob_masks,
     free_form_area_masks,
@@ -118,8 +118,7 @@ def _photo_mask_rng(kind: str, image, seed: int = EVAL_SEED) -> np.random.Genera
     """The random generator of a photo's fixed mask: seeded by (seed, CRC-32 of the
     kind's name, the 8 big-endian 32-bit words of the image's `pixel_sha256`, H, W)."""
     check_mask_kind(kind)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}")
+    check_non_negative_int(seed, "seed")
     image = np.asarray(image)
     if image.ndim not in (2, 3):
         raise ValueError("`image` must be one image of shape (H, W) or (H, W, C). "

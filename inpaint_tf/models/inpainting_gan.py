@@ -112,7 +112,7 @@ class InpaintingGAN(keras.Model):
     (and `ModelCheckpoint` without ``save_weights_only``) writes the same plus
     the architecture and both optimizers' configs; `keras.saving.load_model`
     returns a compiled GAN ready to continue. For inference export the
-    generator (`gan.generator`, or `inpaint_tf.export_saved_model(gan, ...)`).
+    generator (`gan.generator`, or `inpaint_tf.export.export_saved_model(gan, ...)`).
 
     The Keras attribute `optimizer` stays None: learning-rate schedules go on
     `generator_optimizer` and `discriminator_optimizer` themselves.
@@ -310,55 +310,65 @@ class InpaintingGAN(keras.Model):
         hole = inputs["mask"]
         real_hole = inputs.get("real_mask", hole)
         model_inputs = {"image": inputs["image"], "mask": hole}
-        zero = tf.constant(0.0)
-        g_loss = d_loss = fake_err = real_err = zero
-
-        if self.phase == "generator":
-            with tf.GradientTape() as tape:
-                generated = self.generator(model_inputs, training=True)
-                g_loss = hole_mse_terms(real, generated, hole)
-                scaled = self.generator_optimizer.scale_loss(g_loss)
-            self._apply(tape, self.generator_optimizer, scaled,
-                        self.generator.trainable_variables)
-        elif self.phase == "discriminator":
-            # Frozen: inference mode, so not even the BatchNorm statistics move.
-            generated = self.generator(model_inputs, training=False)
-            completed = composite(generated, real, hole)
-            with tf.GradientTape() as tape:
-                fake_err, real_err, fake_scores = self._discriminator_losses(
-                    completed, hole, real, real_hole)
-                d_loss = fake_err + real_err
-                scaled = self.discriminator_optimizer.scale_loss(d_loss)
-            self._apply(tape, self.discriminator_optimizer, scaled,
-                        self.discriminator.trainable_variables)
-            g_loss = (hole_mse_terms(real, generated, hole)
-                      + self.adversarial_weight * least_squares_terms(fake_scores, 1.0))
-        else:
-            # Both losses from the same discriminator weights (a simultaneous update).
-            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                generated = self.generator(model_inputs, training=True)
-                completed = composite(generated, real, hole)
-                fake_err, real_err, _ = self._discriminator_losses(
-                    tf.stop_gradient(completed), hole, real, real_hole)
-                d_loss = fake_err + real_err
-                d_scaled = self.discriminator_optimizer.scale_loss(d_loss)
-                fooled = self.discriminator({"image": completed, "mask": hole}, training=True)
-                g_loss = (hole_mse_terms(real, generated, hole)
-                          + self.adversarial_weight * least_squares_terms(fooled, 1.0))
-                g_scaled = self.generator_optimizer.scale_loss(g_loss)
-            self._apply(d_tape, self.discriminator_optimizer, d_scaled,
-                        self.discriminator.trainable_variables)
-            self._apply(g_tape, self.generator_optimizer, g_scaled,
-                        self.generator.trainable_variables)
-
+        step = {"generator": self._generator_step, "discriminator": self._discriminator_step,
+                "joint": self._joint_step}[self.phase]
+        generated, losses = step(model_inputs, real, hole, real_hole)
         self.steps_done.assign_add(1)
+        zero = tf.constant(0.0)
         # Each value is this replica's share of a global mean: the global figure is the sum.
-        for tracker, value in ((self.g_loss_tracker, g_loss), (self.d_loss_tracker, d_loss),
-                               (self.fake_err_tracker, fake_err),
-                               (self.real_err_tracker, real_err)):
-            tracker.update_state(_global_sum(value))
+        for tracker, key in ((self.g_loss_tracker, "g_loss"), (self.d_loss_tracker, "d_loss"),
+                             (self.fake_err_tracker, "fake_err"),
+                             (self.real_err_tracker, "real_err")):
+            tracker.update_state(_global_sum(losses.get(key, zero)))
         _track_hole_mse(self.hole_mse_tracker, real, generated, hole)
         return {tracker.name: tracker.result() for tracker in self.metrics}
+
+    def _generator_step(self, model_inputs, real, hole, real_hole):
+        """Phase 1 (the first T_c steps): the generator alone, on the hole MSE."""
+        with tf.GradientTape() as tape:
+            generated = self.generator(model_inputs, training=True)
+            g_loss = hole_mse_terms(real, generated, hole)
+            scaled = self.generator_optimizer.scale_loss(g_loss)
+        self._apply(tape, self.generator_optimizer, scaled, self.generator.trainable_variables)
+        return generated, {"g_loss": g_loss}
+
+    def _discriminator_step(self, model_inputs, real, hole, real_hole):
+        """Phase 2 (the next T_d steps): the discriminators alone, the generator frozen."""
+        # Frozen: inference mode, so not even the BatchNorm statistics move.
+        generated = self.generator(model_inputs, training=False)
+        completed = composite(generated, real, hole)
+        with tf.GradientTape() as tape:
+            fake_err, real_err, fake_scores = self._discriminator_losses(
+                completed, hole, real, real_hole)
+            d_loss = fake_err + real_err
+            scaled = self.discriminator_optimizer.scale_loss(d_loss)
+        self._apply(tape, self.discriminator_optimizer, scaled,
+                    self.discriminator.trainable_variables)
+        g_loss = (hole_mse_terms(real, generated, hole)
+                  + self.adversarial_weight * least_squares_terms(fake_scores, 1.0))
+        return generated, {"g_loss": g_loss, "d_loss": d_loss, "fake_err": fake_err,
+                           "real_err": real_err}
+
+    def _joint_step(self, model_inputs, real, hole, real_hole):
+        """Phase 3: both networks, their losses from the same discriminator weights (a
+        simultaneous update)."""
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            generated = self.generator(model_inputs, training=True)
+            completed = composite(generated, real, hole)
+            fake_err, real_err, _ = self._discriminator_losses(
+                tf.stop_gradient(completed), hole, real, real_hole)
+            d_loss = fake_err + real_err
+            d_scaled = self.discriminator_optimizer.scale_loss(d_loss)
+            fooled = self.discriminator({"image": completed, "mask": hole}, training=True)
+            g_loss = (hole_mse_terms(real, generated, hole)
+                      + self.adversarial_weight * least_squares_terms(fooled, 1.0))
+            g_scaled = self.generator_optimizer.scale_loss(g_loss)
+        self._apply(d_tape, self.discriminator_optimizer, d_scaled,
+                    self.discriminator.trainable_variables)
+        self._apply(g_tape, self.generator_optimizer, g_scaled,
+                    self.generator.trainable_variables)
+        return generated, {"g_loss": g_loss, "d_loss": d_loss, "fake_err": fake_err,
+                           "real_err": real_err}
 
     def test_step(self, data):
         inputs, real = data[0], data[1]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from numbers import Integral
 
 import keras
 
+from inpaint_tf._validation import is_int
 from inpaint_tf.layers.partial_conv2d import PartialConv2D
 from inpaint_tf.models._common import RepeatChannels, check_divisible, model_inputs, with_fill
 
@@ -36,7 +36,7 @@ _SPEC_KEYS = ("encoder", "stride_one_first", "decoder", "decoder_kernel", "batch
 
 
 def _positive_ints(values) -> bool:
-    return all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values)
+    return all(is_int(v) and v >= 1 for v in values)
 
 
 def _checked_spec(preset) -> dict:

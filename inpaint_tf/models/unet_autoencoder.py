@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import keras
 
+from inpaint_tf._validation import is_int
 from inpaint_tf.layers.conv2d import Conv2D
 from inpaint_tf.layers.conv2d_transpose import Conv2DTranspose
 from inpaint_tf.layers.harmonic_fill import HarmonicFill
@@ -15,7 +14,7 @@ PREFILLS = ("constant", "harmonic")
 
 
 def _positive_int(value) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
+    return is_int(value) and value >= 1
 
 
 def build_unet_autoencoder(input_shape=(32, 32, 3), filters=(32, 64, 128, 256),

@@ -1,6 +1,6 @@
 """Training runs: one call trains a config into a run folder, and resumes it.
 
-The run folder (`inpaint_tf.run_folders`) holds the config, the state, the last
+The run folder (`inpaint_tf.training.run_folders`) holds the config, the state, the last
 checkpoint, the log, curves, samples, the test metrics, the model file and the
 SavedModel. Every file is written atomically, and `state.json` is written last
 at the end of each epoch: a run killed at any moment restarts, with the same
@@ -8,11 +8,11 @@ call, from its last completed epoch with the same weights, optimizer state, GAN
 phase and data order (batches and masks are a pure function of seed, epoch and
 step), so the log has no duplicate or missing epoch.
 
-The pieces a run is made of live one concern per module: `inpaint_tf.precision`
-(dtype policy, strategy), `inpaint_tf.schedules` (optimizers, learning rates),
-`inpaint_tf.model_building` (a config's model), `inpaint_tf.run_folders` (files
-and checkpoints), `inpaint_tf.run_evaluation` (the fixed test set, `evaluate_run`)
-and `inpaint_tf.model_loading` (a run, file or release name to a model); their
+The pieces a run is made of live one concern per module: `inpaint_tf.training.precision`
+(dtype policy, strategy), `inpaint_tf.training.schedules` (optimizers, learning rates),
+`inpaint_tf.training.building` (a config's model), `inpaint_tf.training.run_folders` (files
+and checkpoints), `inpaint_tf.evaluation.runs` (the fixed test set, `evaluate_run`)
+and `inpaint_tf.presets.loading` (a run, file or release name to a model); their
 public names stay importable from here.
 
 Example:
@@ -33,41 +33,36 @@ from inpaint_tf import _io
 from inpaint_tf._checksums import image_checksum
 from inpaint_tf._system import describe_device
 from inpaint_tf.compositing import composite, fill_holes
+from inpaint_tf.configs import ExperimentConfig, load_config, save_config, with_overrides
 from inpaint_tf.data import Split
-from inpaint_tf.evaluation import as_predict_fn, evaluate
-from inpaint_tf.experiments import ExperimentConfig, load_config, save_config, with_overrides
-from inpaint_tf.export import export_saved_model
+from inpaint_tf.evaluation.protocols import as_predict_fn, evaluate
+from inpaint_tf.evaluation.runs import fixed_test_set
+from inpaint_tf.export.saved_model import export_saved_model
+from inpaint_tf.inference.inpainting import inpainting_network
 from inpaint_tf.masks import VALIDATION_MASK_SEED
 
 # Documented import paths of names that live in the modules below (kept working).
-from inpaint_tf.model_building import (  # noqa: F401
-    BUILDERS,
+from inpaint_tf.training.building import (
     build_model,
-    inference_model,
     uses_mask_weights,
 )
-from inpaint_tf.model_loading import load_inference_model  # noqa: F401
-from inpaint_tf.precision import (  # noqa: F401
-    PRECISIONS,
-    STRATEGIES,
+from inpaint_tf.training.data import (
+    epoch_steps,
+    fixed_masks,
+    load_training_data,
+    training_dataset,
+)
+from inpaint_tf.training.precision import (
     dtype_policy,
     make_strategy,
     policy_for,
 )
-from inpaint_tf.run_evaluation import evaluate_run, fixed_test_set  # noqa: F401
-from inpaint_tf.run_folders import (
+from inpaint_tf.training.run_folders import (
     RunFolder,
     check_same_experiment,
     remove_stale_checkpoints,
     restore_checkpoint,
     save_checkpoint,
-)
-from inpaint_tf.schedules import learning_rate_schedule  # noqa: F401
-from inpaint_tf.training_data import (
-    epoch_steps,
-    fixed_masks,
-    load_training_data,
-    training_dataset,
 )
 
 SAMPLE_COUNT = 8
@@ -87,7 +82,7 @@ def _epoch_callback(run: RunFolder, state: dict, model, validation, fill_value: 
             seconds = time.perf_counter() - self.started
             row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
             images, masks = validation
-            scores = evaluate(as_predict_fn(inference_model(model)), images, masks,
+            scores = evaluate(as_predict_fn(inpainting_network(model)), images, masks,
                               fill_value=fill_value)
             row.update({f"val_{key}": scores[key] for key in VALIDATION_KEYS})
             row["seconds"] = round(seconds, 2)
@@ -199,7 +194,7 @@ def _validation_set(config: ExperimentConfig, split: Split):
 
 def _finish(model, config, run, state, data, policy, strategy) -> None:
     """Final evaluation, samples, model file and SavedModel, each written atomically."""
-    network = inference_model(model)
+    network = inpainting_network(model)
     images, masks = fixed_test_set(config, data.split)
     scores = evaluate(as_predict_fn(network), images, masks, fill_value=config.data.fill_value,
                       name=config.name, mask_kind=config.data.masks)

@@ -1,8 +1,8 @@
 """Building a model from an experiment config: the network, its options checked, compiled.
 
-`BUILDERS` names the builder of the network that inpaints for each model kind;
-`build_model` builds and compiles a config's model (a GAN with both networks and
-optimizers); `inference_model` is the part that inpaints.
+`configs.MODEL_BUILDERS` names the builder of the network that inpaints for each
+model kind; `build_model` builds and compiles a config's model (a GAN with both networks and
+optimizers).
 
 Example:
     >>> from inpaint_tf import build_model, load_config
@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import inspect
 
-from inpaint_tf.experiments import ExperimentConfig
-from inpaint_tf.schedules import learning_rate_schedule, make_optimizer
+from inpaint_tf.configs import MODEL_BUILDERS, ExperimentConfig
+from inpaint_tf.training.schedules import learning_rate_schedule, make_optimizer
 
 # The builder of the network that inpaints, by model kind.
-BUILDERS = {"unet_autoencoder": "build_unet_autoencoder", "pconv_unet": "build_pconv_unet",
-            "glcic_gan": "build_glcic_generator"}
 
 
 def _loss(config: ExperimentConfig):
@@ -84,7 +82,7 @@ def _any_size_network(builder, input_shape, options: dict, **defaults):
     """The network that inpaints, built for any height and width (so that its model
     file and SavedModel serve images of any size), after checking that images of
     `input_shape` suit it."""
-    from inpaint_tf.inference import size_multiple
+    from inpaint_tf.inference.inpainting import size_multiple
     from inpaint_tf.models._common import check_divisible
 
     check_divisible(input_shape, 1, "input_shape")  # (height, width, channels)
@@ -111,7 +109,7 @@ def build_model(config: ExperimentConfig, input_shape=(32, 32, 3), total_steps: 
 
     if config.is_gan:
         options = dict(config.model.options)
-        generator = _any_size_network(getattr(models, BUILDERS["glcic_gan"]), input_shape,
+        generator = _any_size_network(getattr(models, MODEL_BUILDERS["glcic_gan"]), input_shape,
                                       options, fill_value=config.data.fill_value)
         discriminator = models.build_glcic_discriminator(
             input_shape=input_shape, region_size=config.gan.region_size)
@@ -123,15 +121,10 @@ def build_model(config: ExperimentConfig, input_shape=(32, 32, 3), total_steps: 
             discriminator_optimizer=make_optimizer("adam", config.gan.discriminator_learning_rate))
         return model
     options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
-    builder = getattr(models, BUILDERS[config.model.kind])
+    builder = getattr(models, MODEL_BUILDERS[config.model.kind])
     model = _any_size_network(builder, input_shape, options, fill_value=config.data.fill_value)
     training = config.training
     rate = learning_rate_schedule(training.schedule, training.learning_rate, total_steps)
     model.compile(optimizer=make_optimizer(training.optimizer, rate), loss=_loss(config))
     return model
 
-
-def inference_model(model):
-    """The model that inpaints: the GAN's generator, or the model itself."""
-    generator = getattr(model, "generator", None)
-    return model if generator is None else generator

@@ -18,7 +18,7 @@ name and shape after, so a corrupted, truncated or mismatched file is a
 the float16 weights widened exactly; the figures in a manifest are those of this
 float32 model with the float16 weights.
 
-This module reads and writes those files; `inpaint_tf.releases` makes a release
+This module reads and writes those files; `inpaint_tf.presets.releasing` makes a release
 from a finished run.
 
 Example:
@@ -39,7 +39,7 @@ import numpy as np
 
 from inpaint_tf import _io
 from inpaint_tf._checksums import file_sha256
-from inpaint_tf.precision import dtype_policy
+from inpaint_tf.training.precision import dtype_policy
 
 RELEASE_FOLDER = Path(__file__).resolve().parent / "released"
 WEIGHTS_SUFFIX = ".weights.npz"

@@ -37,7 +37,7 @@ A config has four tables; every key is optional except ``model.kind``::
 Unknown keys and wrong types raise a `ValueError` that names the key.
 
 Example:
-    >>> from inpaint_tf.experiments import load_config
+    >>> from inpaint_tf.configs import load_config
     >>> config = load_config("experiments/exp1_conv_autoencoder_center_box.toml")  # doctest: +SKIP
     >>> config.training.epochs                                                      # doctest: +SKIP
     20
@@ -58,7 +58,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-MODEL_KINDS = ("unet_autoencoder", "pconv_unet", "glcic_gan")
+# Model kind -> the builder in `inpaint_tf.models` of the network that inpaints (the
+# generator, for the GAN): one table, so that the kinds and the builders cannot disagree.
+MODEL_BUILDERS = {"unet_autoencoder": "build_unet_autoencoder", "pconv_unet": "build_pconv_unet",
+                  "glcic_gan": "build_glcic_generator"}
+MODEL_KINDS = tuple(MODEL_BUILDERS)
 # hole_mse: each image's mean squared error over its hole pixels, so a small hole
 # weighs as much as a large one (inpaint_tf.losses.MaskedL2, normalize="region").
 LOSSES = ("mae", "mse", "hole_mse", "masked_l1", "pconv")

@@ -21,7 +21,7 @@ Telea on the same fixed test masks, and writes one Markdown file with:
 - a held-out check: hole PSNR on masks drawn with another seed beside the fixed set's.
 
 Example:
-    >>> from inpaint_tf.reporting import build_report
+    >>> from inpaint_tf.reports.results import build_report
     >>> build_report(["runs/exp1", "runs/exp3"], "experiments/RESULTS.md")  # doctest: +SKIP
 """
 
@@ -34,8 +34,8 @@ from pathlib import Path
 import pandas as pd
 
 from inpaint_tf import _io
-from inpaint_tf.evaluation import format_markdown
-from inpaint_tf.experiments import STUDY_RESULTS, load_config
+from inpaint_tf.configs import STUDY_RESULTS, load_config
+from inpaint_tf.evaluation.protocols import format_markdown
 from inpaint_tf.masks import EVAL_SEED, VALIDATION_MASK_SEED
 from inpaint_tf.metrics import psnr_from_mse
 
@@ -140,9 +140,9 @@ def baseline_scores(mask_kind: str, n: int, data=None, area_bins=None, seed: int
     `subset` "validation" scores the validation images (the first `n`) instead of
     the test images; `seed` is the mask set's (default the fixed evaluation seed).
     """
-    from inpaint_tf.baselines import NavierStokesBaseline, TeleaBaseline
     from inpaint_tf.data import load_cifar10
-    from inpaint_tf.evaluation import evaluate
+    from inpaint_tf.evaluation.baselines import NavierStokesBaseline, TeleaBaseline
+    from inpaint_tf.evaluation.protocols import evaluate
     from inpaint_tf.masks import eval_masks
 
     images = getattr(load_cifar10(data), subset).images[:n]

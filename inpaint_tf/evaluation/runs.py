@@ -15,19 +15,19 @@ from pathlib import Path
 
 from inpaint_tf import _io
 from inpaint_tf._validation import check_positive_int
+from inpaint_tf.configs import ExperimentConfig, with_overrides
 from inpaint_tf.data import Split
-from inpaint_tf.evaluation import as_predict_fn, evaluate
-from inpaint_tf.experiments import ExperimentConfig, with_overrides
-from inpaint_tf.masks import EVAL_SEED
-from inpaint_tf.model_loading import load_inference_model, model_config
-from inpaint_tf.photo_evaluation import (
+from inpaint_tf.evaluation.photos import (
     PHOTO_MASK_KINDS,
     compare_on_photos,
     load_photo_set,
     plot_photo_samples,
 )
-from inpaint_tf.run_folders import RunFolder
-from inpaint_tf.training_data import fixed_masks, scoring_split
+from inpaint_tf.evaluation.protocols import as_predict_fn, evaluate
+from inpaint_tf.masks import EVAL_SEED
+from inpaint_tf.presets.loading import load_inference_model, model_config
+from inpaint_tf.training.data import fixed_masks, scoring_split
+from inpaint_tf.training.run_folders import RunFolder
 
 
 def fixed_test_set(config: ExperimentConfig, split: Split, kind: str | None = None,
@@ -54,7 +54,7 @@ def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None
     `masks` is a mask kind (default the run's), `n` a positive number of test images
     (default the config's ``data.test_images``), `seed` the mask set's (default the
     fixed evaluation seed; another one is a held-out check, marked ``mask_seed`` in
-    the row), `area_bins` as in `inpaint_tf.evaluate` (e.g. True with
+    the row), `area_bins` as in `inpaint_tf.evaluation.evaluate` (e.g. True with
     ``masks="irregular_area"``). A missing model raises `FileNotFoundError`; an
     unreadable one or a bad `n` a `ValueError`.
     """
@@ -87,7 +87,7 @@ def evaluate_run_on_photos(run_or_model, photo_sources, *, masks=PHOTO_MASK_KIND
     Args:
         run_or_model: a run folder, a `.keras` file or a released model's name.
         photo_sources: a folder of photos (searched recursively) or a list of them.
-        masks: photo mask families (`inpaint_tf.photo_evaluation.PHOTO_MASK_KINDS`).
+        masks: photo mask families (`inpaint_tf.evaluation.photos.PHOTO_MASK_KINDS`).
         seed: the masks' seed (default the fixed evaluation seed; another one is a
             held-out check).
         n: score only the first `n` photos.

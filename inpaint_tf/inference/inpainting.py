@@ -4,7 +4,7 @@ the whole image; pad, predict, composite.
 The library's models are fully convolutional but need a height and width
 divisible by their total downsampling factor (16 for the UNets, 4 for the GAN
 generator). By default `inpaint` runs the model only on windows around the holes
-(`inpaint_tf.windows`: nearby holes grouped, known context around each, windows of
+(`inpaint_tf.inference.windows`: nearby holes grouped, known context around each, windows of
 a few sizes batched), so its cost grows with the holes, not the photo; the
 whole-image pass (mirror-padded at the bottom and right, never tiled) stays an
 option and is chosen when the windows would cover half the image or more. Either
@@ -26,9 +26,14 @@ import weakref
 
 import numpy as np
 
-from inpaint_tf import windows as _windows
-from inpaint_tf._validation import as_binary_masks, as_float_images, check_positive_int
+from inpaint_tf._validation import (
+    as_binary_masks,
+    as_float_images,
+    check_positive_int,
+    is_int,
+)
 from inpaint_tf.compositing import composite
+from inpaint_tf.inference import windows as _windows
 
 _DOWNSAMPLING_LAYERS = ("Conv2D", "PartialConv2D", "MaxPooling2D", "AveragePooling2D",
                         "DepthwiseConv2D", "SeparableConv2D")
@@ -69,7 +74,7 @@ def receptive_field(model) -> int | None:
         >>> receptive_field(pretrained("own_unet_irregular"))   # doctest: +SKIP
         202
     """
-    network = _network(model)
+    network = inpainting_network(model)
     graph = getattr(network, "_functional", None) or network  # a Sequential's graph
     if not hasattr(graph, "_nodes_by_depth"):
         return None
@@ -130,8 +135,9 @@ def _walk_layers(model):
             yield from _walk_layers(layer)
 
 
-def _network(model):
-    """The network that inpaints: `model`, or the generator of a GAN training model."""
+def inpainting_network(model):
+    """The network that inpaints: `model`, or the generator of a GAN training model
+    (the one place that takes a generator out of a GAN)."""
     generator = getattr(model, "generator", None)
     return generator if generator is not None and hasattr(generator, "layers") else model
 
@@ -258,7 +264,7 @@ def _fixed_size(network, window_size) -> tuple[int, int] | None:
 def _checked_context(context) -> int | None:
     if context is None:
         return None
-    if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 0:
+    if not is_int(context) or context < 0:
         raise ValueError("`context` must be None or a non-negative integer (pixels). "
                          f"Received: context={context!r}")
     return int(context)
@@ -270,7 +276,7 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
     """Fills the holes of `images` with `model`; known pixels come back unchanged.
 
     By default the model runs only on windows around the holes, never over the
-    untouched rest of a photo (the rule: `inpaint_tf.windows`). Each hole's
+    untouched rest of a photo (the rule: `inpaint_tf.inference.windows`). Each hole's
     bounding box gets ``context`` pixels of known context on every side (default
     ``max(32, half the hole's larger side)``, at most the model's receptive radius,
     `receptive_field` / 2: 101 px for the conv UNets); boxes that then overlap are
@@ -331,7 +337,7 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
     if not (windows is True or windows is False or windows == "auto"):
         raise ValueError(f"`windows` must be 'auto', True or False. Received: windows={windows!r}")
     context = _checked_context(context)
-    network = _network(model)
+    network = inpainting_network(model)
     fixed = _fixed_size(network, window_size)
     multiple = size_multiple(network) if multiple is None else check_positive_int(multiple,
                                                                                    "multiple")

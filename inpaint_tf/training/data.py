@@ -1,7 +1,7 @@
 """The data a config trains and is scored on: the CIFAR-10 split, or a folder of photos.
 
 ``data.kind = "cifar10"`` (the study's): the whole split in memory, the training
-images batched by `inpaint_tf.make_dataset`.
+images batched by `inpaint_tf.data.make_dataset`.
 
 ``data.kind = "photos"``: the photos under ``data.source`` (or
 ``$INPAINT_TF_PHOTOS``; a folder, searched recursively). ``data.held_out_photos`` of
@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from inpaint_tf._checksums import image_checksum
+from inpaint_tf.configs import ExperimentConfig
 from inpaint_tf.data import (
     Split,
     Subset,
@@ -42,7 +43,6 @@ from inpaint_tf.data.photos import (
     photo_scale_masks,
     scan_photos,
 )
-from inpaint_tf.experiments import ExperimentConfig
 from inpaint_tf.masks import eval_masks
 
 HOLD_OUT_SEED = 0  # which photos are held out: fixed, like the study's CIFAR-10 split

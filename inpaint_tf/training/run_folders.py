@@ -12,7 +12,7 @@ A run folder holds everything a run produced::
     saved_model/    the TensorFlow SavedModel (see `inpaint_tf.export`)
 
 Every file is written atomically, and `state.json` is written last at the end of
-each epoch (see `inpaint_tf.training`).
+each epoch (see `inpaint_tf.training.loop`).
 
 Example:
     >>> RunFolder("runs/exp3").metrics.name
@@ -27,7 +27,7 @@ import json
 from pathlib import Path
 
 from inpaint_tf import _io
-from inpaint_tf.experiments import ExperimentConfig
+from inpaint_tf.configs import ExperimentConfig
 
 
 class RunFolder:

@@ -13,7 +13,7 @@ scored per hole-share bin.
 
 Example:
     >>> from inpaint_tf import pretrained
-    >>> from inpaint_tf.photo_evaluation import compare_on_photos, load_photo_set
+    >>> from inpaint_tf.evaluation.photos import compare_on_photos, load_photo_set
     >>> photos = load_photo_set("testsets/Kodak24")                    # doctest: +SKIP
     >>> rows = compare_on_photos(pretrained("photo_unet"), photos)     # doctest: +SKIP
 """
@@ -29,11 +29,12 @@ from typing import NamedTuple
 import numpy as np
 
 from inpaint_tf._validation import as_binary_masks, as_float_images
-from inpaint_tf.baselines import BASELINES
 from inpaint_tf.compositing import fill_holes
-from inpaint_tf.data.photos import list_photos, read_photo
-from inpaint_tf.evaluation import PooledScores, checked_output
-from inpaint_tf.inference import inpaint
+from inpaint_tf.data.image_files import read_image
+from inpaint_tf.data.photos import list_photos
+from inpaint_tf.evaluation.baselines import BASELINES
+from inpaint_tf.evaluation.protocols import PooledScores, checked_output
+from inpaint_tf.inference.inpainting import inpaint
 from inpaint_tf.masks import EVAL_SEED, eval_photo_masks, mask_set_checksum
 
 # The photo mask families a photo model is scored on, and the baselines beside it.
@@ -62,7 +63,7 @@ def load_photo_set(source, limit: int | None = None) -> PhotoSet:
             if limit is not None and len(images) >= limit:
                 break
             names.append(str(Path(file).resolve().relative_to(parent)))
-            images.append(read_photo(file))
+            images.append(read_image(file))
     return PhotoSet(names, images)
 
 
@@ -88,7 +89,7 @@ def evaluate_photos(predict, photos: Sequence, masks: Sequence, *, name: str = "
         photos: images (H, W, 3), uint8 or float in [0, 1], of any sizes.
         masks: one mask (H, W[, 1]) per photo, 1 = hole.
         name, mask_kind: labels of the row.
-        area_bins: as in `inpaint_tf.evaluate`: also score per hole-share bin.
+        area_bins: as in `inpaint_tf.evaluation.evaluate`: also score per hole-share bin.
         progress: show a progress bar.
 
     Returns:

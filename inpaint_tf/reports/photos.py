@@ -29,12 +29,12 @@ import datetime
 import pandas as pd
 
 from inpaint_tf import _io
-from inpaint_tf.baselines import NavierStokesBaseline, TeleaBaseline
-from inpaint_tf.evaluation import evaluate, format_markdown
+from inpaint_tf.evaluation.baselines import NavierStokesBaseline, TeleaBaseline
+from inpaint_tf.evaluation.photos import PHOTO_BASELINES, margins, photo_table
+from inpaint_tf.evaluation.protocols import evaluate, format_markdown
 from inpaint_tf.masks import EVAL_SEED, VALIDATION_MASK_SEED
-from inpaint_tf.photo_evaluation import PHOTO_BASELINES, margins, photo_table
-from inpaint_tf.reporting import first_passing_minutes, read_run
-from inpaint_tf.training_data import fixed_masks, scoring_split
+from inpaint_tf.reports.results import first_passing_minutes, read_run
+from inpaint_tf.training.data import fixed_masks, scoring_split
 
 # The margins over the better of Navier–Stokes and Telea a photo model aims at (dB).
 PHOTO_GOALS = {"blobs": 1.0, "medium_strokes": 1.0, "thin_strokes": 0.5, "object_boxes": 0.0}

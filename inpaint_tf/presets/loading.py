@@ -16,14 +16,14 @@ import zipfile
 from pathlib import Path
 
 from inpaint_tf._registration import register_keras_objects
-from inpaint_tf.experiments import ExperimentConfig, config_from_dict, load_config
-from inpaint_tf.released_models import (
+from inpaint_tf.configs import ExperimentConfig, config_from_dict, load_config
+from inpaint_tf.presets.released import (
     is_pretrained_name,
     pretrained,
     pretrained_manifest,
     pretrained_names,
 )
-from inpaint_tf.run_folders import RunFolder
+from inpaint_tf.training.run_folders import RunFolder
 
 
 def _names_a_release(reference) -> bool:

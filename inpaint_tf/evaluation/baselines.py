@@ -116,7 +116,7 @@ BASELINES = {
 def run_baselines(images, masks, *, mask_kind: str | None = None, fill_value: float = 0.0,
                   names=tuple(BASELINES), progress: bool = False):
     """Evaluates the named baselines on one mask set; returns a results table."""
-    from inpaint_tf.evaluation import evaluate, results_table
+    from inpaint_tf.evaluation.protocols import evaluate, results_table
 
     rows = [evaluate(BASELINES[name]().predict, images, masks, fill_value=fill_value,
                      name=name, mask_kind=mask_kind, progress=progress) for name in names]

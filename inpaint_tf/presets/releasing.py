@@ -3,7 +3,7 @@
 `release_run` scores the weights as released (float16, widened into a float32
 network) on the CIFAR-10 test set for every mask kind the model serves and on an
 offline check set, and writes both files into the package's ``released/`` folder
-(see `inpaint_tf.released_models` for the files and for `pretrained`, which this
+(see `inpaint_tf.presets.released` for the files and for `pretrained`, which this
 module re-exports).
 
 Reproduce a release from scratch with the command in its manifest
@@ -22,18 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from inpaint_tf._checksums import (  # noqa: F401 - file_sha256: documented here
-    file_sha256,
+from inpaint_tf._checksums import (
     image_checksum,
     pixel_sha256,
 )
+from inpaint_tf.configs import MODEL_BUILDERS, load_config
 from inpaint_tf.data import load_cifar10, synthetic_split
-from inpaint_tf.evaluation import as_predict_fn, evaluate
-from inpaint_tf.experiments import load_config
-from inpaint_tf.masks import EVAL_SEED, FREE_FORM_KINDS, eval_masks, eval_photo_masks
-from inpaint_tf.model_building import BUILDERS
-from inpaint_tf.model_loading import load_inference_model
-from inpaint_tf.photo_evaluation import (
+from inpaint_tf.evaluation.photos import (
     HOLE_FIGURES,
     PHOTO_MASK_KINDS,
     compare_on_photos,
@@ -42,20 +37,16 @@ from inpaint_tf.photo_evaluation import (
     margins,
     photo_predict_fn,
 )
-from inpaint_tf.released_models import (  # noqa: F401 - the documented import path
-    MANIFEST_FORMAT,
-    RELEASE_FOLDER,
-    WEIGHTS_SUFFIX,
+from inpaint_tf.evaluation.protocols import as_predict_fn, evaluate
+from inpaint_tf.masks import EVAL_SEED, FREE_FORM_KINDS, eval_masks, eval_photo_masks
+from inpaint_tf.presets.loading import load_inference_model
+from inpaint_tf.presets.released import (
     build_network,
     float16_weights,
-    is_pretrained_name,
-    pretrained,
-    pretrained_manifest,
-    pretrained_names,
     weight_key,
     write_release,
 )
-from inpaint_tf.run_folders import RunFolder
+from inpaint_tf.training.run_folders import RunFolder
 
 # The offline check set: synthetic images any machine can draw, scored in CI.
 CHECK_IMAGES = 256
@@ -137,7 +128,7 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     manifest = {
         "description": config.description,
         "config": config.to_dict(),
-        "builder": BUILDERS[config.model.kind],
+        "builder": MODEL_BUILDERS[config.model.kind],
         "options": options,
         "mask_kinds": list(PHOTO_MASK_KINDS if is_photos else
                            SERVED_KINDS.get(config.data.masks, (config.data.masks,))),

@@ -18,11 +18,11 @@ grid (original | mask | masked input | Navier–Stokes | the model) is written t
 ``samples_<model>_<kind>.png``, and the hole figures of both go into
 ``figures.md``. The images are the CIFAR-10 test set when a local copy is there
 (``data``, ``$INPAINT_TF_DATA`` or Keras' cache). Otherwise they are synthetic
-images (`inpaint_tf.synthetic_split`): an offline self-check only, and every
+images (`inpaint_tf.data.synthetic_split`): an offline self-check only, and every
 line says so, since nothing downloads.
 
 Example:
-    >>> from inpaint_tf.demo import run_demo
+    >>> from inpaint_tf.reports.demo import run_demo
     >>> for line in run_demo("runs/demo"):                          # doctest: +SKIP
     ...     print(line)
 """
@@ -45,14 +45,14 @@ PHOTO_DEMO_KINDS = ("blobs", "thin_strokes", "medium_strokes", "object_boxes")
 def demo_photo(path=None) -> tuple[np.ndarray, str]:
     """The headline photo (RGB uint8) and its label: `path`, else the portrait of
     Grace Hopper that matplotlib ships (public domain, 512 x 600)."""
-    from inpaint_tf.data.photos import read_photo
+    from inpaint_tf.data.image_files import read_image
 
     if path is not None:
-        return read_photo(path), str(path)
+        return read_image(path), str(path)
     from matplotlib import cbook
 
     sample = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
-    return read_photo(sample), "Grace Hopper (matplotlib's sample photo, public domain)"
+    return read_image(sample), "Grace Hopper (matplotlib's sample photo, public domain)"
 
 
 def demo_images(n: int, data=None) -> tuple[np.ndarray, str]:
@@ -87,7 +87,7 @@ def run_demo(out, names=None, n: int = 1000, data=None, photo=None) -> list[str]
         photo: the headline photo's path (default: Grace Hopper, from matplotlib).
     """
     from inpaint_tf._validation import check_positive_int
-    from inpaint_tf.released_models import pretrained_manifest, pretrained_names
+    from inpaint_tf.presets.released import pretrained_manifest, pretrained_names
 
     names = pretrained_names() if names is None else list(names)
     if not names:
@@ -117,10 +117,10 @@ def run_demo(out, names=None, n: int = 1000, data=None, photo=None) -> list[str]
 def _photo_demo(out: Path, names, photo) -> tuple[list[str], list[Path]]:
     """The headline: each photo model on one real photo, per hole family, beside
     Navier–Stokes and Telea on identical holes."""
+    from inpaint_tf.evaluation.photos import PHOTO_BASELINES, PhotoSet, compare_on_photos
     from inpaint_tf.masks import photo_mask
-    from inpaint_tf.photo_evaluation import PHOTO_BASELINES, PhotoSet, compare_on_photos
     from inpaint_tf.plotting import plot_hole_crops, show_images
-    from inpaint_tf.released_models import pretrained
+    from inpaint_tf.presets.released import pretrained
 
     image, label = demo_photo(photo)
     height, width = image.shape[:2]
@@ -160,8 +160,8 @@ def _photo_demo(out: Path, names, photo) -> tuple[list[str], list[Path]]:
 
 
 def _photo_fills(model, image, masks):
-    from inpaint_tf.baselines import NavierStokesBaseline
-    from inpaint_tf.inference import inpaint
+    from inpaint_tf.evaluation.baselines import NavierStokesBaseline
+    from inpaint_tf.inference.inpainting import inpaint
 
     floats = image[None].astype(np.float32) / 255.0
     ns, ours = [], []
@@ -174,10 +174,10 @@ def _photo_fills(model, image, masks):
 
 def _cifar_demo(out: Path, names, manifests, n: int, data) -> tuple[list[str], list[Path]]:
     """The CIFAR-10 models on CIFAR-10 test images (or the offline self-check)."""
-    from inpaint_tf.baselines import NavierStokesBaseline
-    from inpaint_tf.evaluation import as_predict_fn, evaluate
+    from inpaint_tf.evaluation.baselines import NavierStokesBaseline
+    from inpaint_tf.evaluation.protocols import as_predict_fn, evaluate
     from inpaint_tf.masks import eval_masks
-    from inpaint_tf.released_models import pretrained
+    from inpaint_tf.presets.released import pretrained
 
     images, source = demo_images(n, data)
     lines = [f"# Released models on {len(images)} {source}", "",

@@ -1,0 +1,76 @@
+"""One entry point for every format (`export_model`) and the contract a file records
+(`read_export_metadata`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from inpaint_tf.export._common import FORMATS, METADATA_KEY
+from inpaint_tf.export.onnx import export_onnx, onnx_metadata_text
+from inpaint_tf.export.saved_model import export_saved_model
+from inpaint_tf.export.tflite import export_tflite, tflite_metadata_text
+
+
+def export_model(model, path, *, format: str = "saved_model", quantize: str | None = None,
+                 height: int | None = None, width: int | None = None,
+                 multiple: int | None = None) -> Path:
+    """Exports `model` in `format`: `export_saved_model`, `export_tflite` or `export_onnx`.
+
+    Args:
+        model: a Keras model taking ``{"image", "mask"}``.
+        path: target folder (SavedModel) or file (TFLite, ONNX).
+        format: "saved_model", "tflite" or "onnx".
+        quantize: TFLite only: None, "float16" or "dynamic".
+        height, width: TFLite and ONNX only: the fixed input size (a SavedModel takes
+            any size).
+        multiple: size multiple the model needs; default `size_multiple(model)`.
+
+    Returns:
+        The path written.
+
+    Raises:
+        TypeError: `model` is not a `keras.Model`.
+        ValueError: an unknown format, an option the format does not take or out of
+            range, or a model the converter cannot handle. Nothing is written then.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"`format` must be one of {list(FORMATS)}. Received: format={format!r}")
+    if quantize is not None and format != "tflite":
+        raise ValueError("`quantize` applies to format='tflite' only. "
+                         f"Received: quantize={quantize!r} with format={format!r}")
+    if format == "saved_model":
+        if height is not None or width is not None:
+            raise ValueError("A SavedModel takes any height and width: `height` and `width` "
+                             f"apply to 'tflite' and 'onnx'. Received: height={height!r}, "
+                             f"width={width!r}")
+        return export_saved_model(model, path, multiple=multiple)
+    if format == "tflite":
+        return export_tflite(model, path, quantize=quantize, height=height, width=width,
+                             multiple=multiple)
+    return export_onnx(model, path, height=height, width=width, multiple=multiple)
+
+
+def read_export_metadata(path) -> dict:
+    """The contract a `.tflite` or `.onnx` file of `export_tflite` / `export_onnx` records.
+
+    Returns:
+        The metadata dict: ``format``, ``height``, ``width``, ``quantize`` (TFLite),
+        ``opset`` (ONNX), ``inputs`` and ``outputs`` (shapes, dtypes, meaning), ...
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: the file is neither TFLite nor ONNX, or holds no inpaint_tf metadata.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No exported model file at {path}")
+    content = path.read_bytes()
+    if content[4:8] == b"TFL3":  # the TFLite flatbuffer's file identifier
+        text = tflite_metadata_text(content)
+    else:
+        text = onnx_metadata_text(content, path)
+    if text is None:
+        raise ValueError(f"{path} holds no {METADATA_KEY!r} metadata: not written by "
+                         "inpaint_tf's export")
+    return json.loads(text)
