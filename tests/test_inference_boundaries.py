@@ -108,11 +108,11 @@ def test_a_gan_runs_its_generator():
 
     gan = GAN()
     gan.generator = generator
-    assert I._network(gan) is generator and I.size_multiple(I._network(gan)) == 2
+    assert I.inpainting_network(gan) is generator and I.size_multiple(I.inpainting_network(gan)) == 2
     gan.generator = None
-    assert I._network(gan) is gan
+    assert I.inpainting_network(gan) is gan
     gan.generator = "not a network"
-    assert I._network(gan) is gan
+    assert I.inpainting_network(gan) is gan
 
 
 @pytest.mark.parametrize("height, width, multiple, expected", [

@@ -41,7 +41,7 @@ from inpaint_tf import _io
 from inpaint_tf._checksums import file_sha256
 from inpaint_tf.training.precision import dtype_policy
 
-RELEASE_FOLDER = Path(__file__).resolve().parent / "released"
+RELEASE_FOLDER = Path(__file__).resolve().parent.parent / "released"
 WEIGHTS_SUFFIX = ".weights.npz"
 MANIFEST_FORMAT = 1
 
