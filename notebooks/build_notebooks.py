@@ -12,6 +12,7 @@ stored without outputs; edit this file, not the notebooks, then run::
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from string import Template
@@ -22,6 +23,7 @@ from inpaint_tf import __version__
 from inpaint_tf.configs import STUDY_RESULTS, ExperimentConfig, load_config
 
 FOLDER = Path(__file__).resolve().parent
+RECORDS = FOLDER.parent / "experiments" / "records"
 
 # Notebook file stem -> (title, shipped config). The stems are the study's notebook
 # names with their spelling corrected.
@@ -52,6 +54,8 @@ TEMPLATE = [
 $description
 
 **Config** `$config`: $facts. $study
+
+**Record.** $record
 
 Every step below is one call of the `inpaint_tf` library (data, masks, model, training,
 plots, evaluation, export); the notebook holds no model code.
@@ -220,13 +224,27 @@ def _study(config: ExperimentConfig) -> str:
             f"{_number(study['minutes'])} minutes on a T4 GPU.")
 
 
+def _record(config_name: str) -> str:
+    """Where this config's run record is (experiments/records/), or that there is none."""
+    metrics = RECORDS / config_name / "metrics.json"
+    if not metrics.is_file():
+        return ("No run of this config is recorded here yet; `experiments/RESULTS.md` "
+                "lists the runs that are.")
+    record = json.loads(metrics.read_text())
+    return (f"This config ran here for {record['epochs']} epochs "
+            f"({_number(round(record['train_seconds'] / 60, 1))} min of training on "
+            f"{record['device']}, {record['precision']}); its record is "
+            f"`experiments/records/{config_name}/`, compared with the study's figures and "
+            "Navier–Stokes on the same holes in `experiments/RESULTS.md`.")
+
+
 def build_notebook(stem: str) -> nbformat.NotebookNode:
     """The notebook `stem` of `NOTEBOOKS`, without outputs."""
     title, config_name = NOTEBOOKS[stem]
     config = load_config(config_name)
     values = {
         "title": title, "description": config.description, "config": config_name,
-        "facts": _facts(config), "study": _study(config),
+        "facts": _facts(config), "study": _study(config), "record": _record(config_name),
         "summary": GAN_SUMMARY if config.is_gan else AUTOENCODER_SUMMARY,
         "version": __version__,
     }
