@@ -248,10 +248,11 @@ def config_from_dict(mapping: dict) -> ExperimentConfig:
 
 def _shipped_config_folders() -> list[Path]:
     # A clone or editable install reads the repository's experiments/ folder; a wheel
-    # carries the same files as the package data `inpaint_tf.configs` (a folder without
-    # __init__.py, whose importlib.resources view is no plain path: found by location).
+    # carries the same files as the package data `inpaint_tf.experiments` (a folder
+    # without __init__.py, whose importlib.resources view is no plain path: found by
+    # location).
     package = Path(__file__).resolve().parent
-    folders = [package.parent / "experiments", package / "configs"]
+    folders = [package.parent / "experiments", package / "experiments"]
     return [folder for folder in folders if folder.is_dir()]
 
 

@@ -36,7 +36,7 @@ import inpaint_tf
 from inpaint_tf import pretrained_names
 modules = [module.__file__ for name, module in sorted(sys.modules.items())
            if name.split(".")[0] == "inpaint_tf" and getattr(module, "__file__", None)]
-configs = sorted(p.name for p in files("inpaint_tf.configs").iterdir() if p.name.endswith(".toml"))
+configs = sorted(p.name for p in files("inpaint_tf.experiments").iterdir() if p.name.endswith(".toml"))
 print(json.dumps({"modules": modules, "released": pretrained_names(), "configs": configs}))
 """
 
@@ -116,7 +116,7 @@ def test_wheel_carries_every_module_the_released_models_and_the_configs(wheel):
     released = {path.relative_to(ROOT).as_posix()
                 for path in (ROOT / "inpaint_tf" / "released").iterdir()}
     assert released and not released - names
-    assert {f"inpaint_tf/configs/{name}" for name in CONFIGS} <= names
+    assert {f"inpaint_tf/experiments/{name}" for name in CONFIGS} <= names
     assert any(name.endswith("entry_points.txt") for name in names)
 
 
