@@ -234,6 +234,12 @@ def _windows_md(result: dict) -> str:
                   "peak RSS, whole image (GB)"], rows)
 
 
+def _folders_md(result: dict) -> str:
+    from _folders import folders_md
+
+    return folders_md(result)
+
+
 def _xla_md(rows: list[dict]) -> str:
     return table(["model", "batch", "precision", "images/s without XLA", "with XLA",
                   "XLA wins"],
@@ -278,6 +284,8 @@ def markdown(results: dict) -> str:
         ("inference", "### Inference", lambda r: _inference_md(r["inference"])),
         ("windows", "### Inference on windows around the holes (photo-sized, CPU; the "
                     "whole-image pass for comparison)", lambda r: _windows_md(r["windows"])),
+        ("folders", "### A folder of photos: `inpaint_folder` against the model alone "
+                    "(one mask, JPEGs, CPU)", lambda r: _folders_md(r["folders"])),
         ("xla", "### XLA (`jit_compile`)", lambda r: _xla_md(r["xla"])),
         ("accuracy", "### Mixed precision and accuracy (hole MAE)",
          lambda r: _accuracy_md(r["accuracy"])),

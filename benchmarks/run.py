@@ -6,10 +6,11 @@ input pipeline against ours; the conv autoencoder's layers at both precisions; i
 pipeline samples/s; Keras against SavedModel
 inference; file size and CPU latency per image of each export format (Keras, SavedModel,
 TFLite, ONNX Runtime); inference on windows around the holes against the whole image on
-a 12-megapixel photo, and the memory of a 24-megapixel one; peak memory of a training run
-on the full split; XLA on and off; and whether mixed precision costs accuracy. Prints
-Markdown tables, writes the results as JSON (``benchmarks/results/<date>.json``) and, for
-a full run, appends a dated section to ``benchmarks/BENCHMARKS.md``.
+a 12-megapixel photo, and the memory of a 24-megapixel one; a folder of JPEGs through
+`inpaint_folder` against the model alone; peak memory of a training run on the full split;
+XLA on and off; and whether mixed precision costs accuracy. Prints Markdown tables,
+writes the results as JSON (``benchmarks/results/<date>.json``) and, for a full run,
+appends a dated section to ``benchmarks/BENCHMARKS.md``.
 
     python benchmarks/run.py                   # the full suite
     python benchmarks/run.py --skip-accuracy   # without the mixed-vs-float32 training runs
@@ -34,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 SECTIONS = ("training", "reference", "layers", "pipeline", "inference", "formats", "windows",
-            "memory", "xla", "accuracy")
+            "folders", "memory", "xla", "accuracy")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +68,10 @@ class Settings:
     windows_blemishes: int = 20
     windows_repeats: int = 3  # windowed runs (median); the whole pass runs once
     windows_memory_size: tuple = (4000, 6000)  # 24 megapixels, windowed only
+    folders_model: str = "own_unet_irregular"  # inpaint_folder against the model alone
+    folders_size: tuple = (3000, 4000)  # (height, width) of each JPEG: 12 megapixels
+    folders_photos: int = 8
+    folders_blemishes: int = 20  # one mask for every photo
     memory_counts: tuple = (40_000, 10_000, 10_000)
     memory_steps: int = 5
     memory_scored_images: int = 1000
@@ -90,7 +95,8 @@ QUICK = Settings(
     inference_images=16, inference_batch=8, inference_repeats=2, latency_calls=3,
     formats_models=("conv_autoencoder",), formats_repeats=2,
     windows_size=(240, 320), windows_blemishes=4, windows_repeats=1,
-    windows_memory_size=(300, 400),
+    windows_memory_size=(300, 400), folders_size=(120, 160), folders_photos=3,
+    folders_blemishes=2,
     memory_counts=(256, 32, 32), memory_steps=2, memory_scored_images=16,
     xla_models=("conv_autoencoder",), xla_batches={"conv_autoencoder": 2},
     accuracy_steps=2, accuracy_batch=4, accuracy_seeds=(0,), accuracy_test_images=8)
@@ -129,6 +135,7 @@ def ceiling(settings: Settings) -> dict:
 def measure_all(settings: Settings, skip: set[str]) -> dict:
     import _models
     from _accuracy import accuracy_check
+    from _folders import folders_table
     from _formats import formats_table
     from _inference import inference_table
     from _layers import layer_table
@@ -155,6 +162,8 @@ def measure_all(settings: Settings, skip: set[str]) -> dict:
          lambda: formats_table(images, settings)),
         ("windows", "Inference on windows around the holes, photo-sized (subprocesses)",
          lambda: windows_table(settings)),
+        ("folders", "A folder of photos: inpaint_folder against the model alone",
+         lambda: folders_table(settings)),
         ("memory", "Peak memory (subprocess)", lambda: peak_memory(settings)),
         ("xla", "XLA", lambda: xla_table(images, settings, results.get("training", []))),
         ("accuracy", "Mixed precision and accuracy", lambda: accuracy_check(settings)),

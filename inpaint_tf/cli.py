@@ -328,15 +328,26 @@ def _configure_demo(parser):
 demo_command.configure = _configure_demo
 
 
-@command("inpaint", "Inpaint one image of any size with a mask image (non-zero = hole).",
+@command("inpaint", "Inpaint an image of any size with a mask image (non-zero = hole), or "
+         "a folder of photos with one mask for all or a mask each (matched by name).",
          "inpaint-tf inpaint --model own_unet_irregular --image photo.png --mask holes.png \\\n"
-         "    --out filled.png")
+         "    --out filled.png\n"
+         "inpaint-tf inpaint --model photo_unet --images scans/ --mask dust.png --out restored/\n"
+         "inpaint-tf inpaint --model photo_unet --images 'frames/*.jpg' --masks masks/ \\\n"
+         "    --out filled/ --suffix _filled --skip-bad")
 def inpaint_command(args):
     import cv2
-    import numpy as np
 
-    from inpaint_tf import _io
+    if not os.environ.get("INPAINT_TF_DEBUG"):  # its notices on corrupt files: ours say it
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    if args.images is not None:
+        return _inpaint_folder(args)
+    if args.masks is not None or args.suffix or args.overwrite or args.skip_bad:
+        raise ValueError("--masks, --suffix, --overwrite and --skip-bad go with --images "
+                         "(a folder of photos); one --image takes one --mask")
+
     from inpaint_tf.data.image_files import read_image
+    from inpaint_tf.inference.folders import write_photo
     from inpaint_tf.inference.inpainting import inpaint
     from inpaint_tf.masks import load_mask_image
     from inpaint_tf.presets.loading import load_inference_model
@@ -351,21 +362,58 @@ def inpaint_command(args):
     mask = load_mask_image(args.mask, size=image.shape[:2])
     filled = inpaint(load_inference_model(args.model), image, mask,
                      windows=False if args.whole else "auto")
-    pixels = np.round(filled * 255.0).astype(np.uint8)[:, :, ::-1]
-    with _io.atomic_path(args.out) as temporary:
-        if not cv2.imwrite(str(temporary), pixels):
-            raise ValueError(f"Cannot write {args.out}")
+    write_photo(args.out, filled)
     print(f"wrote {args.out} ({int(mask.sum())} hole pixels filled)")
+
+
+def _inpaint_folder(args):
+    from inpaint_tf.inference.folders import PhotoError, plan_folder
+    from inpaint_tf.presets.loading import load_inference_model
+
+    hint = " (--skip-bad goes on past such photos; a re-run skips the photos written)"
+    try:  # the photos and masks are checked before the model loads
+        plan = plan_folder(args.images, mask=args.mask, masks=args.masks, out=args.out,
+                           suffix=args.suffix, overwrite=args.overwrite,
+                           skip_bad=args.skip_bad)
+        report = plan.run(load_inference_model(args.model),
+                          windows=False if args.whole else "auto",
+                          verbose=1 if sys.stdout.isatty() else 2)
+    except PhotoError as error:
+        raise ValueError(f"{error}{hint}") from None
+    print(report.summary())
+    for photo, reason in report.failed:
+        print(f"inpaint-tf: failed: {photo}: {reason}", file=sys.stderr)
+    if report.failed:
+        raise ValueError(f"{len(report.failed)} photos failed (listed above)")
 
 
 def _configure_inpaint(parser):
     parser.add_argument("--model", required=True,
                         help="run folder, .keras file or released model name "
                              "(inpaint_tf.pretrained_names())")
-    parser.add_argument("--image", required=True,
+    photos = parser.add_mutually_exclusive_group(required=True)
+    photos.add_argument("--image",
                         help="image file (any size; grayscale is made RGB, alpha is dropped)")
-    parser.add_argument("--mask", required=True, help="mask image, same size, non-zero = hole")
-    parser.add_argument("--out", required=True, help="output image (.png)")
+    photos.add_argument("--images", metavar="DIR_OR_GLOB",
+                        help="a folder of photos, a quoted glob pattern ('scans/**/*.jpg') "
+                             "or a file: photos of any sizes, in one process")
+    holes = parser.add_mutually_exclusive_group(required=True)
+    holes.add_argument("--mask", help="mask image, non-zero = hole: the image's (same size), "
+                                      "or with --images one for every photo")
+    holes.add_argument("--masks", metavar="DIR",
+                       help="with --images: a folder of masks, the mask of a.jpg named a.*")
+    parser.add_argument("--out", required=True,
+                        help="output image (.png), or with --images the output folder "
+                             "(each photo's name and format)")
+    parser.add_argument("--suffix", default="",
+                        help="with --images: added to each output's name (_filled: "
+                             "a_filled.jpg)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="with --images: redo photos already done in --out, and allow "
+                             "writing over the photos themselves")
+    parser.add_argument("--skip-bad", action="store_true",
+                        help="with --images: go on past bad photos (no mask, a mask of "
+                             "another size, unreadable) and list them at the end")
     parser.add_argument("--whole", action="store_true",
                         help="run the model over the whole image at once (default: on "
                              "windows around the holes when they cover less than half of it)")

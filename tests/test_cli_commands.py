@@ -246,7 +246,7 @@ BAD = [
     ("inpaint", "missing model", lambda ws: _inpaint(ws, model=ws.root / "nomodel"),
      "No model found at"),
     ("inpaint", "missing --mask", lambda ws: _inpaint(ws)[:-2],
-     "the following arguments are required: --mask"),
+     "one of the arguments --mask --masks is required"),
     ("export", "missing run", lambda ws: ["export", ws.root / "none", "--out", ws.root / "x"],
      "No model found at"),
     ("export", "a config, not a model",
