@@ -10,7 +10,9 @@ traces the model:
   memory runs it;
 - ``write``: seconds to encode and write that many outputs (`write_photo`), no model;
 - ``folder``: seconds of ``inpaint_folder(model, folder, mask=..., out=...)``: reading,
-  inpainting and writing, with reading and writing in background threads.
+  inpainting and writing, with reading and writing in background threads (the second
+  of two runs: small photos of one size go through `inpaint` together, in batch shapes
+  the first run meets first).
 
 Photos per second of the folder run against the model alone: near 1 when decoding
 and encoding hide behind the model, which is what the threads are for; below
@@ -65,6 +67,9 @@ def folders_table(settings, model=None) -> dict:
         write_seconds = time.perf_counter() - started
         del filled
 
+        # Warm-up: photos of one size go through `inpaint` together, new batch shapes.
+        inpaint_folder(model, root / "photos", mask=root / "mask.png", out=root / "warm-up",
+                       verbose=0)
         started = time.perf_counter()
         report = inpaint_folder(model, root / "photos", mask=root / "mask.png",
                                 out=root / "out", verbose=0)
