@@ -15,16 +15,29 @@ RUN_ARGS ?=
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# One OpenCV wheel: the contrib build setup.cfg names. The plain wheels share its cv2
+# folder (and, uninstalled later, take files of it along), so an environment made
+# before the package switched to the contrib build drops them and reinstalls it.
+define one_opencv
+	if $(BIN)/python -m pip show -q opencv-python opencv-python-headless 2>/dev/null; then \
+		$(BIN)/python -m pip uninstall --quiet -y opencv-python opencv-python-headless && \
+		$(BIN)/python -m pip install --quiet --force-reinstall --no-deps \
+			opencv-contrib-python-headless; fi
+endef
+
 $(VENV)/.installed-runtime: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
+	$(one_opencv)
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(one_opencv)
 	touch $@ $(VENV)/.installed-runtime
 
 $(VENV)/.installed-mutate: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	$(one_opencv)
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed-runtime
 
 # The main job: the released models (shipped in the package, no training, no network)

@@ -2,7 +2,9 @@
 
 - `protocols`: the study's protocol (raw output, whole image) and the hole protocol
   (composite, hole pixels only), per hole-share bin too: `evaluate`, `results_table`.
-- `baselines`: OpenCV Telea and Navier–Stokes, and trivial fills: `run_baselines`.
+- `baselines`: the classical methods (OpenCV Navier–Stokes and Telea, scikit-image's
+  biharmonic, OpenCV contrib's FSR fast and best) and trivial fills: `run_baselines`,
+  `available_baselines`.
 - `photos`: models on real photos at full size beside the baselines, pooled per mask
   family: `evaluate_photos`, `compare_on_photos`, `photo_table`.
 - `runs`: a run folder, a ``.keras`` file or a released model on its fixed test set:
@@ -21,15 +23,20 @@ _EXPORTS = {
     "results_table": "inpaint_tf.evaluation.protocols",
     "write_table": "inpaint_tf.evaluation.protocols",
     "BASELINES": "inpaint_tf.evaluation.baselines",
+    "BiharmonicBaseline": "inpaint_tf.evaluation.baselines",
+    "CLASSICAL": "inpaint_tf.evaluation.baselines",
+    "FSRBaseline": "inpaint_tf.evaluation.baselines",
     "IdentityBaseline": "inpaint_tf.evaluation.baselines",
     "MeanFillBaseline": "inpaint_tf.evaluation.baselines",
     "NavierStokesBaseline": "inpaint_tf.evaluation.baselines",
     "TeleaBaseline": "inpaint_tf.evaluation.baselines",
+    "available_baselines": "inpaint_tf.evaluation.baselines",
     "run_baselines": "inpaint_tf.evaluation.baselines",
     "compare_on_photos": "inpaint_tf.evaluation.photos",
     "evaluate_photos": "inpaint_tf.evaluation.photos",
     "load_photo_set": "inpaint_tf.evaluation.photos",
     "photo_table": "inpaint_tf.evaluation.photos",
+    "photo_times": "inpaint_tf.evaluation.photos",
     "plot_photo_samples": "inpaint_tf.evaluation.photos",
     "evaluate_run": "inpaint_tf.evaluation.runs",
     "evaluate_run_on_photos": "inpaint_tf.evaluation.runs",
