@@ -1,15 +1,17 @@
 """Photo evaluation: pooled hole figures computed by hand, identical holes for every
-method, margins over the better baseline, the table, the picture and the CLI."""
+method, each method's own seconds, margins over the best classical method (and its
+name), the tables, the picture and the CLI."""
 
 import math
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 
 from inpaint_tf.evaluation import photos as PE
 from inpaint_tf.evaluation.baselines import NavierStokesBaseline
-from inpaint_tf.masks import photo_mask
+from inpaint_tf.masks import EVAL_SEED, eval_photo_masks, mask_set_checksum, photo_mask
 from inpaint_tf.plotting import hole_crop_box, plot_hole_crops
 
 
@@ -83,8 +85,9 @@ def test_every_method_fills_the_same_holes_the_photo_alone_decides(rng, tiny_mod
     photos = PE.PhotoSet(["a", "b"], _photos(rng, ((48, 64), (64, 64))))
     rows = PE.compare_on_photos(tiny_model, photos, ("blobs", "thin_strokes"), seed=3,
                                 name="tiny")
+    methods = ("navier_stokes", "telea", "biharmonic", "fsr_fast", "tiny")  # fsr_best: slow
     assert [(r["masks"], r["name"]) for r in rows] == [
-        (k, m) for k in ("blobs", "thin_strokes") for m in ("navier_stokes", "telea", "tiny")]
+        (k, m) for k in ("blobs", "thin_strokes") for m in methods]
     for kind in ("blobs", "thin_strokes"):
         assert len({r["mask_checksum"] for r in rows if r["masks"] == kind}) == 1
     masks = [photo_mask("blobs", image, 3) for image in photos.images]
@@ -94,7 +97,7 @@ def test_every_method_fills_the_same_holes_the_photo_alone_decides(rng, tiny_mod
     assert other_seed[0]["mask_checksum"] != rows[0]["mask_checksum"]
 
 
-def test_margins_are_over_the_better_baseline_per_family():
+def test_margins_are_over_the_best_baseline_per_family():
     rows = [{"masks": "blobs", "name": "navier_stokes", "hole_psnr": 20.0},
             {"masks": "blobs", "name": "telea", "hole_psnr": 21.5},
             {"masks": "blobs", "name": "model", "hole_psnr": 22.0},
@@ -109,11 +112,12 @@ def test_margins_are_over_the_better_baseline_per_family():
 
 def test_the_table_has_one_line_per_family_with_each_method(rng, tiny_model):
     photos = PE.PhotoSet(["a"], _photos(rng, ((48, 64),)))
-    rows = PE.compare_on_photos(tiny_model, photos, ("blobs", "object_boxes"), name="tiny")
+    rows = PE.compare_on_photos(tiny_model, photos, ("blobs", "object_boxes"), name="tiny",
+                                baselines=("navier_stokes", "telea"))
     table = PE.photo_table(rows, name="tiny")
     assert list(table["masks"]) == ["blobs", "object_boxes"]
     assert {"navier_stokes PSNR", "telea PSNR", "tiny PSNR", "tiny margin (dB)",
-            "tiny SSIM"} <= set(table.columns)
+            "tiny SSIM", "best classical"} <= set(table.columns)
     gap = PE.margins(rows, "tiny")["blobs"]
     assert table.loc[0, "tiny margin (dB)"] == pytest.approx(gap)
 
@@ -177,3 +181,320 @@ def test_cli_evaluates_a_model_file_on_a_photo_folder(tmp_path, rng):
     assert (tmp_path / "crops.png").is_file()
     assert cli.main(["evaluate", str(tmp_path / "tiny.keras"), "--masks", "blobs",
                      "--masks", "irregular"]) == 2  # several kinds only with --photos
+
+
+# --------------------------------------------------------------------------- reading photos
+
+
+def _write_sets(root, rng, sets=("Kodak", "Mc"), count=3):
+    written = {}
+    for folder in sets:
+        for number in range(count):
+            path = root / folder / f"{number}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            image = rng.integers(0, 256, (20, 30, 3), np.uint8)
+            cv2.imwrite(str(path), image[..., ::-1])  # OpenCV writes BGR
+            written[f"{folder}/{number}.png"] = image
+    return written
+
+
+def test_photos_are_decoded_as_rgb_and_named_from_any_source_form(tmp_path, rng, monkeypatch):
+    written = _write_sets(tmp_path, rng)
+    photos = PE.load_photo_set(str(tmp_path / "Kodak"))  # a string
+    assert photos.names == ["Kodak/0.png", "Kodak/1.png", "Kodak/2.png"]
+    for name, image in zip(photos.names, photos.images):
+        np.testing.assert_array_equal(image, written[name])
+    single = PE.load_photo_set(tmp_path / "Mc" / "1.png")  # one file
+    assert single.names == ["1.png"] and len(single.images) == 1
+    np.testing.assert_array_equal(single.images[0], written["Mc/1.png"])
+    monkeypatch.chdir(tmp_path)  # relative folders
+    assert PE.load_photo_set(["Mc", "Kodak/2.png"]).names == ["Mc/0.png", "Mc/1.png",
+                                                              "Mc/2.png", "2.png"]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert PE.load_photo_set("~/Kodak", limit=1).names == ["Kodak/0.png"]
+    assert PE.load_photo_set(tmp_path / "Kodak", limit=3).names[-1] == "Kodak/2.png"
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+class _Clock:
+    """A perf_counter that stands still until a fake predict moves it on."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def perf_counter(self):
+        return self.now
+
+
+def test_a_methods_seconds_per_photo_are_its_own_predict_time(rng, monkeypatch):
+    photos = _photos(rng)
+    masks = _box_masks(photos)
+    clock = _Clock()
+    monkeypatch.setattr(PE, "time", clock)
+    seen = []
+
+    def predict(masked, hole):
+        seen.append((masked, hole))
+        clock.now += 0.25 * (len(seen) + 1)  # 0.5, 0.75, 1.0 s
+        return masked
+
+    row = PE.evaluate_photos(predict, photos, masks)
+    assert row["seconds_per_photo"] == pytest.approx(0.75)
+    assert row["seconds"] == 2.25
+    assert row["name"] == "model" and row["masks"] == "custom" and "area_bins" not in row
+    assert row["mask_checksum"] == mask_set_checksum(masks)[:12]
+    # Each predict sees one photo scaled to [0, 1] with 0 in its holes, and its mask.
+    for (masked, hole), photo, mask in zip(seen, photos, masks):
+        assert masked.shape == (1, *photo.shape) and hole.shape == (1, *mask.shape)
+        np.testing.assert_array_equal(hole[0], mask)
+        expected = np.where(mask > 0, 0.0, photo / np.float32(255))
+        np.testing.assert_array_equal(masked[0], expected.astype(np.float32))
+
+
+def test_scoring_time_is_not_the_methods(rng, monkeypatch):
+    photos = _photos(rng)
+    clock = _Clock()
+    monkeypatch.setattr(PE, "time", clock)
+    original = PE.checked_output
+
+    def slow_check(output, shape):
+        clock.now += 1.0  # the scoring's own time
+        return original(output, shape)
+
+    monkeypatch.setattr(PE, "checked_output", slow_check)
+    row = PE.evaluate_photos(lambda masked, hole: masked, photos, _box_masks(photos))
+    assert row["seconds_per_photo"] == 0.0 and row["seconds"] == 3.0
+
+
+def test_uint8_and_float_photos_score_alike(rng):
+    photos = _photos(rng)
+    masks = _box_masks(photos)
+    predict = NavierStokesBaseline().predict
+    as_uint8 = PE.evaluate_photos(predict, photos, masks)
+    as_float = PE.evaluate_photos(predict, [p / np.float32(255) for p in photos], masks)
+    for key in PE.HOLE_FIGURES:
+        assert as_uint8[key] == pytest.approx(as_float[key], rel=1e-6)
+
+
+def test_area_bins_score_each_photo_in_its_bin(rng):
+    photos = _photos(rng, ((40, 40), (40, 40)))
+    masks = [np.zeros((40, 40, 1), np.uint8) for _ in photos]
+    masks[0][:4] = 1   # 10 % holes
+    masks[1][:12] = 1  # 30 % holes
+    row = PE.evaluate_photos(lambda m, h: m, photos, masks, area_bins=[(0.0, 0.2), (0.2, 0.5)])
+    assert [(b["bin"], b["n"]) for b in row["area_bins"]] == [("0-20%", 1), ("20-50%", 1)]
+    alone = PE.evaluate_photos(lambda m, h: m, photos[1:], masks[1:])
+    assert row["area_bins"][1]["hole_psnr"] == pytest.approx(alone["hole_psnr"])
+
+
+def test_the_progress_bar_counts_photos(rng, monkeypatch):
+    bar = PE._progress_bar(7)
+    assert bar.target == 7 and bar.unit_name == "photo"
+    updates = []
+
+    class Bar:
+        def update(self, done):
+            updates.append(done)
+
+    monkeypatch.setattr(PE, "_progress_bar", lambda total: updates.append(("total", total))
+                        or Bar())
+    photos = _photos(rng)
+    PE.evaluate_photos(lambda m, h: m, photos, _box_masks(photos), progress=True)
+    assert updates == [("total", 3), 1, 2, 3]
+
+
+def test_photo_predict_fn_is_inpaint_with_its_options(monkeypatch):
+    calls = []
+    monkeypatch.setattr(PE, "inpaint", lambda *args, **options: calls.append((args, options))
+                        or "filled")
+    predict = PE.photo_predict_fn("network", windows=False, batch_size=3)
+    assert predict("masked", "holes") == "filled"
+    assert calls == [(("network", "masked", "holes"), {"windows": False, "batch_size": 3})]
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def _mean_fill_inpaint(calls):
+    """A stand-in for `inpaint_tf.inpaint`: each photo's holes get its known mean."""
+    from inpaint_tf.evaluation.baselines import MeanFillBaseline
+
+    def fake(model, masked, masks, **options):
+        calls.append((model, options))
+        return MeanFillBaseline().predict(masked, masks)
+
+    return fake
+
+
+def test_compare_on_photos_wires_seeds_bins_names_and_options(rng, monkeypatch):
+    calls, scored = [], []
+    monkeypatch.setattr(PE, "inpaint", _mean_fill_inpaint(calls))
+    real = PE.evaluate_photos
+
+    def spy(predict, photos, masks, **options):
+        scored.append(options)
+        return real(predict, photos, masks, **options)
+
+    monkeypatch.setattr(PE, "evaluate_photos", spy)
+    photos = PE.PhotoSet(["a", "b"], _photos(rng, ((48, 64), (64, 48))))
+    rows = PE.compare_on_photos("net", photos, ("blobs", "object_boxes"), seed=5,
+                                baselines="telea,identity", name="ours",
+                                area_bins_for=("object_boxes",), progress=True, windows=False)
+    assert [(r["masks"], r["name"], r["mask_seed"]) for r in rows] == [
+        (kind, method, 5) for kind in ("blobs", "object_boxes")
+        for method in ("telea", "identity", "ours")]
+    assert calls == [("net", {"windows": False})] * 4  # two photos, two families
+    assert [(o["name"], o["mask_kind"], o["area_bins"], o["progress"]) for o in scored] == [
+        (method, kind, bins, True) for kind, bins in (("blobs", None), ("object_boxes", True))
+        for method in ("telea", "identity", "ours")]
+    for row in rows:
+        masks = eval_photo_masks(row["masks"], photos.images, 5)
+        assert row["mask_checksum"] == mask_set_checksum(masks)[:12]
+        assert ("area_bins" in row) == (row["masks"] == "object_boxes")
+
+
+def test_compare_on_photos_defaults(rng, monkeypatch):
+    monkeypatch.setattr(PE, "inpaint", _mean_fill_inpaint([]))
+    photos = PE.PhotoSet(["a"], _photos(rng, ((48, 64),)))
+    rows = PE.compare_on_photos("net", photos, baselines=("identity",))
+    assert [row["masks"] for row in rows[::2]] == list(PE.PHOTO_MASK_KINDS)
+    assert {row["name"] for row in rows} == {"identity", "model"}
+    assert {row["mask_seed"] for row in rows} == {EVAL_SEED}
+    for row in rows:
+        masks = eval_photo_masks(row["masks"], photos.images, EVAL_SEED)
+        assert row["mask_checksum"] == mask_set_checksum(masks)[:12]
+        assert ("area_bins" in row) == (row["masks"] == "free_form_area")
+    default = PE.compare_on_photos(None, photos, ("thin_strokes",))
+    assert [row["name"] for row in default] == ["navier_stokes", "telea", "biharmonic",
+                                                "fsr_fast"]
+
+
+def test_compare_on_photos_refuses_bad_methods_and_names(rng):
+    photos = PE.PhotoSet(["a"], _photos(rng, ((48, 64),)))
+    with pytest.raises(ValueError, match="Unknown baseline 'patchmatch'"):
+        PE.compare_on_photos(None, photos, ("blobs",), baselines=("patchmatch",))
+    with pytest.raises(ValueError, match="name of its own"):
+        PE.compare_on_photos("net", photos, ("blobs",), name="telea")
+    rows = PE.compare_on_photos(None, photos, ("blobs",), baselines=("telea",), name="telea")
+    assert [row["name"] for row in rows] == ["telea"]  # no model: the name is unused
+
+
+def test_the_samples_show_navier_stokes_and_the_model_on_the_fixed_holes(rng, monkeypatch,
+                                                                         tmp_path):
+    import inpaint_tf.plotting as plotting
+
+    calls, drawn = [], []
+    monkeypatch.setattr(PE, "inpaint", _mean_fill_inpaint(calls))
+    monkeypatch.setattr(plotting, "plot_hole_crops",
+                        lambda *args, **options: drawn.append((args, options)) or "figure")
+    photos = PE.PhotoSet(list("abcde"), _photos(rng, ((48, 64), (64, 48), (50, 50), (40, 60),
+                                                      (44, 44))))
+    assert PE.plot_photo_samples("net", photos, "blobs", tmp_path / "s.png",
+                                 windows=False) == "figure"
+    (images, masks, outputs), options = drawn[0]
+    assert options == {"size": 128, "path": tmp_path / "s.png", "close": True}
+    assert len(images) == 4 and all(a is b for a, b in zip(images, photos.images))
+    expected_masks = eval_photo_masks("blobs", photos.images[:4], EVAL_SEED)
+    for mask, expected in zip(masks, expected_masks):
+        np.testing.assert_array_equal(mask, expected)
+    assert list(outputs) == ["navier_stokes", "model"]
+    assert calls == [("net", {"windows": False})] * 4
+    for image, mask, ns, ours in zip(images, masks, outputs["navier_stokes"], outputs["model"]):
+        floats, hole = image[None] / np.float32(255), mask[None].astype(np.float32)
+        np.testing.assert_array_equal(ns, NavierStokesBaseline().predict(floats * (1 - hole),
+                                                                          hole)[0])
+        known = np.broadcast_to(mask == 0, image.shape)
+        np.testing.assert_allclose(ours[known], image[known] / 255, atol=1e-6)
+        assert ours[~known].std() < 0.05  # the stand-in's mean fill
+    PE.plot_photo_samples("net", photos, "thin_strokes", tmp_path / "t.png", count=2, seed=9,
+                          size=32)
+    (images, masks, _), options = drawn[1]
+    assert len(images) == 2 and options["size"] == 32
+    for mask, expected in zip(masks, eval_photo_masks("thin_strokes", photos.images[:2], 9)):
+        np.testing.assert_array_equal(mask, expected)
+
+
+# --------------------------------------------------------------------------- the best
+
+
+def _row(kind, name, psnr, **more):
+    return {"masks": kind, "name": name, "hole_psnr": psnr, **more}
+
+
+FIVE = [_row("blobs", "navier_stokes", 20.0), _row("blobs", "telea", 20.5),
+        _row("blobs", "biharmonic", 21.0), _row("blobs", "fsr_fast", 22.0),
+        _row("blobs", "fsr_best", 21.9), _row("blobs", "model", 22.4)]
+
+
+def test_the_best_is_the_highest_psnr_of_the_classical_methods():
+    assert PE.best_baselines(FIVE) == {"blobs": "fsr_fast"}
+    assert PE.best_label(FIVE, "blobs") == "fsr_fast"  # all five measured
+    assert PE.margins(FIVE) == pytest.approx({"blobs": 0.4})
+    # A model above every baseline is never "the best classical method".
+    assert PE.best_baselines(FIVE, baselines=("telea", "model")) == {"blobs": "model"}
+    assert PE.best_baselines(FIVE, baselines=("navier_stokes", "telea")) == {"blobs": "telea"}
+
+
+def test_a_tie_goes_to_the_first_in_the_order_given():
+    rows = [_row("blobs", "telea", 21.0), _row("blobs", "navier_stokes", 21.0)]
+    assert PE.best_baselines(rows) == {"blobs": "navier_stokes"}
+    assert PE.best_baselines(rows, ("telea", "navier_stokes")) == {"blobs": "telea"}
+
+
+def test_older_records_give_the_best_of_what_they_hold_and_say_so():
+    rows = [_row("blobs", "navier_stokes", 20.0), _row("blobs", "telea", 20.5),
+            _row("blobs", "model", 21.0), _row("thin_strokes", "model", 25.0),
+            _row("object_boxes", "telea", 18.0)]
+    assert PE.best_baselines(rows) == {"blobs": "telea", "object_boxes": "telea"}
+    assert PE.best_label(rows, "blobs") == "telea (best of navier_stokes, telea)"
+    assert PE.best_label(rows, "object_boxes") == "telea (best of telea)"
+    assert PE.best_label(rows, "thin_strokes") == "none measured"
+    assert PE.best_label(rows, "medium_strokes") == "none measured"
+    assert PE.best_label(rows, "blobs", ("telea",)) == "telea"
+    assert PE.margins(rows) == pytest.approx({"blobs": 0.5})  # families with both only
+
+
+def test_margins_follow_the_models_name():
+    rows = [*FIVE, _row("blobs", "ours", 23.5)]
+    assert PE.margins(rows, "ours") == pytest.approx({"blobs": 1.5})
+    assert PE.margins(rows, "nobody") == {}
+
+
+def test_the_photo_table_line_by_line():
+    rows = [_row("blobs", "navier_stokes", 20.0, n=3, hole_share=0.1),
+            _row("blobs", "telea", 20.5, n=3, hole_share=0.1),
+            _row("blobs", "m", 21.0, n=3, hole_share=0.1, hole_ssim=0.8, hole_mae=0.05),
+            _row("boxes", "m", 19.0, n=3, hole_share=0.2, hole_ssim=0.7, hole_mae=0.07),
+            _row("strokes", "telea", 24.0, n=2, hole_share=0.05)]
+    table = PE.photo_table(rows, name="m")
+    expected = pd.DataFrame([
+        {"masks": "blobs", "photos": 3, "hole share": 0.1, "navier_stokes PSNR": 20.0,
+         "telea PSNR": 20.5, "m PSNR": 21.0,
+         "best classical": "telea (best of navier_stokes, telea)", "m margin (dB)": 0.5,
+         "m SSIM": 0.8, "m MAE": 0.05},
+        {"masks": "boxes", "photos": 3, "hole share": 0.2, "m PSNR": 19.0,
+         "best classical": "none measured", "m margin (dB)": math.nan, "m SSIM": 0.7,
+         "m MAE": 0.07},
+        {"masks": "strokes", "photos": 2, "hole share": 0.05, "telea PSNR": 24.0,
+         "best classical": "telea (best of telea)"}])
+    pd.testing.assert_frame_equal(table, expected)
+    narrow = PE.photo_table(rows, name="m", baselines=("navier_stokes",))
+    assert narrow["best classical"].tolist() == ["navier_stokes", "none measured",
+                                                 "none measured"]
+    assert narrow.loc[0, "m margin (dB)"] == 1.0
+
+
+def test_the_times_table_weighs_families_by_their_photos():
+    rows = [_row("blobs", "telea", 0, n=2, seconds_per_photo=0.5),
+            _row("boxes", "telea", 0, n=6, seconds_per_photo=1.5),
+            _row("blobs", "m", 0, n=2, seconds_per_photo=0.25),
+            _row("boxes", "m", 0, n=6)]  # an older record: no time
+    table = PE.photo_times(rows)
+    expected = pd.DataFrame([
+        {"method": "telea", "blobs (s/photo)": 0.5, "boxes (s/photo)": 1.5,
+         "all (s/photo)": 1.25},
+        {"method": "m", "blobs (s/photo)": 0.25, "boxes (s/photo)": math.nan,
+         "all (s/photo)": math.nan}])
+    pd.testing.assert_frame_equal(table, expected)

@@ -121,6 +121,29 @@ def test_wheel_carries_every_module_the_released_models_and_the_configs(wheel):
 
 
 @pytest.mark.slow
+def test_the_wheel_names_one_opencv_build_the_contrib_one(wheel):
+    """The OpenCV wheels share one cv2 folder: the package names one, the contrib build
+    (FSR needs its cv2.xphoto), and scikit-image (biharmonic) in the classical extra."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata, = [archive.read(name).decode() for name in archive.namelist()
+                     if name.endswith(".dist-info/METADATA")]
+    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines()
+                if line.startswith("Requires-Dist:")]
+    assert [r for r in requires if "opencv" in r] == ["opencv-contrib-python-headless>=4.8"]
+    assert 'scikit-image>=0.19; extra == "classical"' in requires
+    assert 'scikit-image>=0.19; extra == "test"' in requires
+
+
+@pytest.mark.slow
+def test_installed_wheel_runs_the_five_classical_methods(installed):
+    venv, elsewhere = installed
+    output = _run([venv / "bin" / "python", "-c",
+                   "from inpaint_tf.evaluation.baselines import available_baselines\n"
+                   "print(*available_baselines(slow=True))"], elsewhere)
+    assert output.split() == ["navier_stokes", "telea", "biharmonic", "fsr_fast", "fsr_best"]
+
+
+@pytest.mark.slow
 def test_installed_wheel_runs_the_demo_from_outside_the_source_tree(installed):
     venv, elsewhere = installed
     facts = json.loads(_run([venv / "bin" / "python", "-c", WHERE_AND_WHAT],

@@ -1,21 +1,29 @@
-"""Scoring on real photos at full size, beside OpenCV on identical holes.
+"""Scoring on real photos at full size, beside the classical methods on identical holes.
 
 A photo test set is a folder of photos. Each photo is scored at its own size,
 never resized. For each mask family, every photo gets its fixed evaluation mask
 (`inpaint_tf.masks.photo_mask`), which depends only on the seed, the family and
-the photo's pixels. The model, Navier–Stokes and Telea fill the same holes.
+the photo's pixels. The model and the classical methods (`PHOTO_BASELINES`:
+Navier–Stokes, Telea, biharmonic, FSR fast and best) fill the same holes.
 
 The figures are pooled over every hole pixel of the set: the squared error of all
 hole pixels of all photos, then the PSNR of that mean. A large photo therefore
 counts more than a small one, as in the CIFAR-10 tables. Only the hole protocol
 applies (composited output, hole pixels). With ``area_bins`` the photos are also
-scored per hole-share bin.
+scored per hole-share bin. Each row also holds its method's seconds per photo.
+
+A model's margin in a family is its hole PSNR minus that of the best classical
+method measured there (`best_baselines`), and the tables name that method. Rows
+that hold fewer methods (records made before biharmonic and FSR were measured, or
+an evaluation without ``fsr_best``) give the best of those they hold, and the
+label lists them.
 
 Example:
     >>> from inpaint_tf import pretrained
     >>> from inpaint_tf.evaluation.photos import compare_on_photos, load_photo_set
     >>> photos = load_photo_set("testsets/Kodak24")                    # doctest: +SKIP
     >>> rows = compare_on_photos(pretrained("photo_unet"), photos)     # doctest: +SKIP
+    >>> photo_table(rows, name="photo_unet")                           # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -32,15 +40,21 @@ from inpaint_tf._validation import as_binary_masks, as_float_images
 from inpaint_tf.compositing import fill_holes
 from inpaint_tf.data.image_files import read_image
 from inpaint_tf.data.photos import list_photos
-from inpaint_tf.evaluation.baselines import BASELINES
+from inpaint_tf.evaluation.baselines import (
+    BASELINES,
+    CLASSICAL,
+    available_baselines,
+    checked_baselines,
+)
 from inpaint_tf.evaluation.protocols import PooledScores, checked_output
 from inpaint_tf.inference.inpainting import inpaint
 from inpaint_tf.masks import EVAL_SEED, eval_photo_masks, mask_set_checksum
 
-# The photo mask families a photo model is scored on, and the baselines beside it.
+# The photo mask families a photo model is scored on, and the classical methods a
+# photo model is measured against (its margin is over the best of them per family).
 PHOTO_MASK_KINDS = ("thin_strokes", "medium_strokes", "thick_strokes", "blobs",
                     "object_boxes", "free_form_area")
-PHOTO_BASELINES = ("navier_stokes", "telea")
+PHOTO_BASELINES = CLASSICAL
 HOLE_FIGURES = ("hole_mae", "hole_mse", "hole_psnr", "hole_ssim")
 
 
@@ -94,8 +108,9 @@ def evaluate_photos(predict, photos: Sequence, masks: Sequence, *, name: str = "
 
     Returns:
         A row: name, masks, n (photos), hole_share (pooled), the hole figures (and
-        the study protocol's, over the composite), the mask set's checksum, seconds,
-        and with `area_bins` the per-bin rows.
+        the study protocol's, over the composite), the mask set's checksum, seconds
+        (all of it), seconds_per_photo (in `predict` only), and with `area_bins` the
+        per-bin rows.
 
     Raises:
         ValueError: photos and masks of different counts or sizes, or an output of
@@ -109,10 +124,15 @@ def evaluate_photos(predict, photos: Sequence, masks: Sequence, *, name: str = "
     started = time.perf_counter()
     bar = _progress_bar(len(photos)) if progress else None
     hole_pixels = pixels = 0
+    predicting = 0.0
     for number, (photo, mask) in enumerate(zip(photos, masks)):
         image = as_float_images(np.asarray(photo)[None], f"photos[{number}]")
         mask = as_binary_masks(np.asarray(mask)[None], like=image, name=f"masks[{number}]")
-        raw = checked_output(predict(fill_holes(image, mask, 0.0), mask), image.shape)
+        masked = fill_holes(image, mask, 0.0)
+        before = time.perf_counter()
+        output = predict(masked, mask)
+        predicting += time.perf_counter() - before
+        raw = checked_output(output, image.shape)
         scores.add(image, raw, mask)
         hole_pixels, pixels = hole_pixels + mask.sum(), pixels + mask.size
         if bar is not None:
@@ -121,7 +141,8 @@ def evaluate_photos(predict, photos: Sequence, masks: Sequence, *, name: str = "
     return {"name": name, "masks": mask_kind or "custom", "n": len(photos),
             "hole_share": float(hole_pixels / pixels), **scores.figures(),
             "mask_checksum": mask_set_checksum(masks)[:12],
-            "seconds": round(time.perf_counter() - started, 2), **extra}
+            "seconds": round(time.perf_counter() - started, 2),
+            "seconds_per_photo": predicting / len(photos), **extra}
 
 
 def _progress_bar(total: int):
@@ -131,15 +152,39 @@ def _progress_bar(total: int):
 
 
 def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
-                      seed: int = EVAL_SEED, baselines=PHOTO_BASELINES, name: str = "model",
+                      seed: int = EVAL_SEED, baselines=None, name: str = "model",
                       area_bins_for=("free_form_area",), progress: bool = False,
                       **inpaint_options) -> list[dict]:
-    """The model and the baselines on every mask family, on identical holes.
+    """The model and the classical methods on every mask family, on identical holes.
 
-    Returns one row per (family, method): the baselines' first, then the model's
-    (name `name`; `model` None scores the baselines only). Families in
-    `area_bins_for` are also scored per hole-share bin.
+    Args:
+        model: a Keras model (or None: the baselines only).
+        photos: a `PhotoSet`.
+        mask_kinds: photo mask families.
+        seed: the masks' seed.
+        baselines: the methods beside the model (names of
+            `inpaint_tf.evaluation.baselines.BASELINES`); default: those of
+            `PHOTO_BASELINES` that run here, without ``fsr_best`` (hours on a test
+            set: name it to include it).
+        name: the model's name in the rows.
+        area_bins_for: families also scored per hole-share bin.
+        progress: progress bars.
+        **inpaint_options: for `inpaint_tf.inpaint`.
+
+    Returns:
+        One row per (family, method) (see `evaluate_photos`), with ``mask_seed``:
+        the baselines' first, in the order given, then the model's.
+
+    Raises:
+        ValueError: an unknown baseline, or a model named like one.
+        ImportError: a baseline named whose package is missing (the message says
+            how to install it).
     """
+    baselines = (available_baselines(PHOTO_BASELINES) if baselines is None
+                 else checked_baselines(baselines))
+    if model is not None and name in BASELINES:
+        raise ValueError(f"The model needs a name of its own, not a baseline's. "
+                         f"Received: name={name!r}")
     predictors = {method: BASELINES[method]().predict for method in baselines}
     if model is not None:
         predictors[name] = photo_predict_fn(model, **inpaint_options)
@@ -171,34 +216,105 @@ def plot_photo_samples(model, photos: PhotoSet, kind: str, path, *, count: int =
     return plot_hole_crops(images, masks, outputs, size=size, path=path, close=True)
 
 
+def _by_family(rows: list[dict]) -> dict[str, dict[str, dict]]:
+    """{family: {method: row}}, families and methods in the order of the rows."""
+    families: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        families.setdefault(row["masks"], {})[row["name"]] = row
+    return families
+
+
+def best_baselines(rows: list[dict], baselines=PHOTO_BASELINES) -> dict[str, str]:
+    """Per mask family: the classical method (of `baselines`) with the highest hole
+    PSNR among the rows, the first in `baselines` order on a tie; families
+    without any of them are left out.
+
+    Example:
+        >>> best_baselines([{"masks": "blobs", "name": "telea", "hole_psnr": 21.0},
+        ...                 {"masks": "blobs", "name": "fsr_fast", "hole_psnr": 22.5}])
+        {'blobs': 'fsr_fast'}
+    """
+    best = {}
+    for kind, of_kind in _by_family(rows).items():
+        measured = [method for method in baselines if method in of_kind]
+        if measured:
+            best[kind] = max(measured, key=lambda method: of_kind[method]["hole_psnr"])
+    return best
+
+
+def best_label(rows: list[dict], kind: str, baselines=PHOTO_BASELINES) -> str:
+    """The best classical method of a family, and which were measured when not all
+    of `baselines` were: ``"fsr_best"``, or ``"telea (best of navier_stokes, telea)"``."""
+    of_kind = _by_family(rows).get(kind, {})
+    best = best_baselines([row for row in of_kind.values()], baselines).get(kind)
+    if best is None:
+        return "none measured"
+    measured = [method for method in baselines if method in of_kind]
+    if len(measured) == len(baselines):
+        return best
+    return f"{best} (best of {', '.join(measured)})"
+
+
 def margins(rows: list[dict], name: str = "model", baselines=PHOTO_BASELINES) -> dict:
-    """Per mask family: the model's hole PSNR minus that of the better baseline (dB)."""
-    result = {}
-    for kind in dict.fromkeys(row["masks"] for row in rows):
-        of_kind = {row["name"]: row for row in rows if row["masks"] == kind}
-        if name not in of_kind or not any(b in of_kind for b in baselines):
-            continue
-        best = max(of_kind[b]["hole_psnr"] for b in baselines if b in of_kind)
-        result[kind] = of_kind[name]["hole_psnr"] - best
-    return result
+    """Per mask family: the model's hole PSNR minus that of the best classical method
+    measured there (dB; `best_baselines`). Families without the model or without
+    any baseline are left out.
+
+    Example:
+        >>> margins([{"masks": "blobs", "name": "telea", "hole_psnr": 21.0},
+        ...          {"masks": "blobs", "name": "model", "hole_psnr": 22.5}])
+        {'blobs': 1.5}
+    """
+    families = _by_family(rows)
+    return {kind: families[kind][name]["hole_psnr"] - families[kind][method]["hole_psnr"]
+            for kind, method in best_baselines(rows, baselines).items()
+            if name in families[kind]}
 
 
 def photo_table(rows: list[dict], name: str = "model", baselines=PHOTO_BASELINES):
     """A pandas table: one line per mask family, the hole PSNR of every method, the
-    model's margin over the better baseline, and the model's SSIM and MAE."""
+    best classical method (`best_label`), the model's margin over it, and the
+    model's SSIM and MAE.
+
+    Example:
+        >>> photo_table(compare_on_photos(model, photos), name="model")  # doctest: +SKIP
+    """
     import pandas as pd
 
-    kinds = list(dict.fromkeys(row["masks"] for row in rows))
     gaps = margins(rows, name, baselines)
     lines = []
-    for kind in kinds:
-        of_kind = {row["name"]: row for row in rows if row["masks"] == kind}
+    for kind, of_kind in _by_family(rows).items():
         first = next(iter(of_kind.values()))
         line = {"masks": kind, "photos": first["n"], "hole share": first["hole_share"]}
         line.update({f"{method} PSNR": row["hole_psnr"] for method, row in of_kind.items()})
+        line["best classical"] = best_label(rows, kind, baselines)
         if name in of_kind:
             line[f"{name} margin (dB)"] = gaps.get(kind, math.nan)
             line[f"{name} SSIM"] = of_kind[name]["hole_ssim"]
             line[f"{name} MAE"] = of_kind[name]["hole_mae"]
+        lines.append(line)
+    return pd.DataFrame(lines)
+
+
+def photo_times(rows: list[dict]):
+    """A pandas table: one line per method, its seconds per photo in each mask
+    family and over all of them (photo-weighted); NaN where a row has no time
+    (records made before the times were kept).
+
+    Example:
+        >>> photo_times(compare_on_photos(model, photos))                # doctest: +SKIP
+    """
+    import pandas as pd
+
+    methods = list(dict.fromkeys(row["name"] for row in rows))
+    lines = []
+    for method in methods:
+        own = [row for row in rows if row["name"] == method]
+        line = {"method": method}
+        line.update({f"{row['masks']} (s/photo)": row.get("seconds_per_photo", math.nan)
+                     for row in own})
+        photos = sum(row["n"] for row in own)
+        line["all (s/photo)"] = sum(row.get("seconds_per_photo", math.nan) * row["n"]
+                                    for row in own) / photos
         lines.append(line)
     return pd.DataFrame(lines)

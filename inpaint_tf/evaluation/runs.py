@@ -78,9 +78,9 @@ def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None
 
 def evaluate_run_on_photos(run_or_model, photo_sources, *, masks=PHOTO_MASK_KINDS,
                            seed: int = EVAL_SEED, n: int | None = None, samples=None,
-                           progress: bool = False) -> list[dict]:
+                           baselines=None, progress: bool = False) -> list[dict]:
     """Scores a run's model (a `.keras` file, a released model) on photos at full size,
-    beside Navier–Stokes and Telea on identical holes, one row per (mask family,
+    beside the classical methods on identical holes, one row per (mask family,
     method); a run folder gets the rows appended to its metrics.json
     (``photo_evaluations``).
 
@@ -93,6 +93,8 @@ def evaluate_run_on_photos(run_or_model, photo_sources, *, masks=PHOTO_MASK_KIND
         n: score only the first `n` photos.
         samples: a PNG path: crops around the holes of the first photos (masked
             input, Navier–Stokes, the model, the truth), for the first family.
+        baselines: the classical methods (default: those that run here, without
+            ``fsr_best``; see `inpaint_tf.evaluation.photos.compare_on_photos`).
         progress: progress bars.
 
     Example:
@@ -104,7 +106,7 @@ def evaluate_run_on_photos(run_or_model, photo_sources, *, masks=PHOTO_MASK_KIND
     network = load_inference_model(run_or_model)
     photos = load_photo_set(photo_sources, None if n is None else check_positive_int(n, "n"))
     rows = compare_on_photos(network, photos, tuple(masks), seed=seed, name=name,
-                             progress=progress)
+                             baselines=baselines, progress=progress)
     if samples is not None:
         plot_photo_samples(network, photos, masks[0], samples, seed=seed)
     if run is not None:
