@@ -128,26 +128,29 @@ def test_group_boxes_merges_overlapping_touching_and_chained_boxes():
 
 
 def _check_windows(mask, labels, found, multiple, context):
-    """Every hole in exactly one window, with its context, on the grid, no overlap."""
+    """Every hole pixel written by exactly one window, with its context, on the grid;
+    windows of whole groups (not tiles) never overlap."""
     height, width = labels.shape
-    owned = np.zeros(labels.max() + 1, int)
+    writes = np.zeros((height, width), int)
     cover = np.zeros((height, width), int)
-    _, boxes = windows.hole_components(mask)
     for w in found:
         assert w.top % multiple == 0 and w.left % multiple == 0
         assert w.bottom % multiple == 0 or w.bottom == height
         assert w.right % multiple == 0 or w.right == width
         assert w.height % multiple == 0 and w.width % multiple == 0
         assert 0 <= w.height - (w.bottom - w.top) < multiple
-        cover[w.top:w.bottom, w.left:w.right] += 1
-        for label in w.labels:
-            owned[label] += 1
-            top, left, bottom, right = boxes[label - 1]
-            assert top - w.top >= min(context, top) and left - w.left >= min(context, left)
-            assert w.bottom - bottom >= min(context, height - bottom)
-            assert w.right - right >= min(context, width - right)
-    np.testing.assert_array_equal(owned[1:], 1)
-    assert cover.max() <= 1  # windows of one image never overlap
+        if w.core is None:
+            cover[w.top:w.bottom, w.left:w.right] += 1
+        part, owned = windows.owned_pixels(labels, w)
+        writes[part] += owned
+        ys, xs = np.nonzero(owned)
+        top, left = part[0].start + ys.min(), part[1].start + xs.min()
+        bottom, right = part[0].start + ys.max() + 1, part[1].start + xs.max() + 1
+        assert top - w.top >= min(context, top) and left - w.left >= min(context, left)
+        assert w.bottom - bottom >= min(context, height - bottom)
+        assert w.right - right >= min(context, width - right)
+    np.testing.assert_array_equal(writes, mask > 0)
+    assert cover.max() <= 1
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -177,20 +180,32 @@ def test_hole_windows_of_a_mask_without_holes_is_empty():
     assert found == [] and not labels.any()
 
 
-def test_fixed_size_windows_centre_small_groups_and_scale_large_ones():
+def test_fixed_size_windows_centre_small_groups_and_cut_large_ones_into_tiles():
     mask = np.zeros((300, 451), np.uint8)
     mask[100:110, 200:212] = 1  # small: a 64 x 64 window around it
     mask[2:6, 2:6] = 1  # in a corner: the window shifts inside the image
-    mask[200:290, 300:340] = 1  # 90 px high: a scaled window of the fixed aspect
+    mask[200:290, 300:340] = 1  # 90 px high: tiles of the fixed size
     labels, found = windows.fixed_size_windows(mask, (64, 64))
-    by_label = {w.labels: w for w in found}
-    small, corner, large = by_label[(2,)], by_label[(1,)], by_label[(3,)]
-    assert (small.top, small.left, small.size) == (73, 174, (64, 64))
+    by_label = {}
+    for w in found:
+        by_label.setdefault(w.labels, []).append(w)
+    (small,), (corner,), large = by_label[(2,)], by_label[(1,)], by_label[(3,)]
+    assert (small.top, small.left, small.size, small.core) == (73, 174, (64, 64), None)
     assert small.bottom - small.top == 64 and small.right - small.left == 64
     assert (corner.top, corner.left, corner.bottom, corner.right) == (0, 0, 64, 64)
-    # 45 px of context each side, cut at the bottom edge: 145 x 130 px, so a 145 x 145
-    # window (scale 145 / 64), shifted inside the image.
-    assert large.size == (145, 145) and (large.top, large.bottom) == (155, 300)
+    # Depth 20 (half the 40-px side): a margin of 16, a quarter of 64, so cores of
+    # 32 x 32: rows 192-224-256-288-300, columns 288-320-352.
+    assert {w.size for w in large} == {(64, 64)}
+    assert sorted(w.core for w in large) == [
+        (row, col, min(row + 32, 300), col + 32) for row in (192, 224, 256, 288)
+        for col in (288, 320)]
+    for w in large:  # each tile's window is centred on its own pixels
+        part, owned = windows.owned_pixels(labels, w)
+        ys, xs = np.nonzero(owned)
+        centre = (part[0].start + (ys.min() + ys.max() + 1) / 2,
+                  part[1].start + (xs.min() + xs.max() + 1) / 2)
+        assert abs(w.top + 32 - centre[0]) <= 1 or w.bottom == 300
+        assert abs(w.left + 32 - centre[1]) <= 1
     # An image smaller than the fixed size: the whole image, mirror-padded.
     labels, (only,) = windows.fixed_size_windows(mask[:40, :50], (64, 64))
     assert (only.top, only.left, only.bottom, only.right, only.size) == (0, 0, 40, 50, (64, 64))
@@ -206,6 +221,12 @@ def test_crop_pads_like_the_whole_pass_and_paste_writes_only_owned_holes():
     target = np.zeros((5, 6, 2), np.float32)
     windows.paste(target, labels, window, np.ones((4, 4, 2), np.float32))
     assert target[3, 4].tolist() == [1, 1] and target.sum() == 2  # label 2 is not its own
+    # A tile writes its holes' pixels inside its core only.
+    labels[2, 3] = 1
+    tile = windows.Window(0, 2, 3, 5, 6, 4, 4, (1, 2), core=(3, 0, 5, 5))
+    target = np.zeros((5, 6, 2), np.float32)
+    windows.paste(target, labels, tile, np.full((4, 4, 2), 7, np.float32))
+    assert np.argwhere(target[..., 0]).tolist() == [[3, 4]]
 
 
 # --------------------------------------------------------------------------- inpaint
@@ -364,7 +385,7 @@ def test_inpaint_rejects_bad_window_options(options, message, tiny_model):
         inpaint(tiny_model, image, mask, **options)
 
 
-def test_keras_model_at_a_fixed_window_size_fills_large_holes_coarsely(released, photo):
+def test_keras_model_at_a_fixed_window_size_fills_large_holes_in_tiles(released, photo):
     image, mask = photo
     out = inpaint(released, image, mask, window_size=64)
     hole = np.broadcast_to(mask[..., None] > 0, image.shape)

@@ -1,6 +1,7 @@
 """Inpainting images of any size with a trained model.
 
-- `windows`: where the windows around a mask's holes are (NumPy and OpenCV only).
+- `windows`: where the windows around a mask's holes are; `tiles`: how a large group
+  of holes is cut into tiles (NumPy and OpenCV only).
 - `inpainting`: `inpaint`, an image of any size on windows around its holes (or
   whole), padded, predicted and composited; `receptive_field`, `size_multiple`.
 - `folders`: `inpaint_folder`, a folder of photos with one mask or a mask each,

@@ -3,7 +3,7 @@
 A conv net's output at a pixel depends only on the input within its receptive
 field, so a hole can be filled from a window holding the hole and enough known
 context around it, instead of from the whole image. The cost then grows with the
-holes, not the photo. Pure NumPy and OpenCV: no model, no TensorFlow.
+hole pixels, not the photo. Pure NumPy and OpenCV: no model, no TensorFlow.
 
 The rule (`hole_windows`, for models that take any size multiple):
 
@@ -20,31 +20,49 @@ The rule (`hole_windows`, for models that take any size multiple):
    edge, by exactly what the whole-image pass pads there.
 4. **Groups.** Boxes that overlap or share an edge are merged into their union,
    repeated until none do (`group_boxes`): nearby holes share one window.
-5. **Buckets.** Each window grows inside the image (down and right first, else up
+5. **Tiles.** A group whose window would hold more than `max_pixels` (a megapixel),
+   or more pixels than its tiles, is cut along its pixels into tiles
+   (`inpaint_tf.inference.tiles`): the cores of a grid of squares that hold its
+   pixels (128, 256 or 512 px, or the largest whose window fits `max_pixels`:
+   whichever costs the fewest pixels). A tile owns its group's pixels in its core;
+   its window is the box of those pixels grown by the tile's margin and aligned as
+   in 3. The margin follows the tile's depth, the largest distance from one of its
+   pixels to a known pixel: ``max(min_context, ceil(2 * ratio * depth))``, at most
+   the receptive radius (or the given ``context``). For a round hole that is the
+   rule of 2 (half its side); for a thin scratch, `min_context`. A long scratch, a
+   frame along the borders or a scribble then costs about what blemishes of as
+   many hole pixels cost, and no window holds much more than `max_pixels`.
+6. **Buckets.** Each window grows inside the image (down and right first, else up
    and left) until its padded height and width are multiples of `bucket`, so that
    windows of a few sizes batch together.
 
-With a context of at least the receptive radius, a window's hole pixels are those
-of the whole-image pass up to floating-point round-off.
+Every window writes only the pixels of its own holes (`Window.labels`), a tile
+only those in its core (`Window.core`), so known pixels stay untouched and each
+hole pixel is written by exactly one window, however windows overlap. With a
+context of at least the receptive radius, a window's hole pixels are those of the
+whole-image pass up to floating-point round-off.
+
+The whole-image pass in tiles (`whole_tiles`): all holes cut into cores of the
+largest side whose window (the core plus the receptive radius on every side) fits
+`max_pixels`; equal to the whole pass up to round-off, in memory bounded by a tile.
 
 Fixed-size windows (`fixed_size_windows`, for exported TFLite and ONNX files of one
-height and width): the groups of steps 1, 2 and 4 without the grid, each then
-brought to the fixed size. A group that fits is centred in a window of exactly that
-size (more context; shifted inside the image, mirror-padded only where the image
-is smaller). A larger one gets the smallest window of the fixed shape's aspect
-that holds it, which the caller scales down to the fixed size (area interpolation)
-and whose output it scales back up: a coarse pass for large holes.
-
-Every window owns the hole components of its group (`Window.labels`) and writes
-only their pixels, so known pixels stay untouched and windows that overlap never
-write the same hole pixel.
+height and width): the groups of steps 1, 2 and 4 without the grid. A group that
+fits is centred in a window of exactly that size (more context; shifted inside the
+image, mirror-padded only where the image is smaller). A larger one is cut into
+tiles whose cores are the fixed size less the group's margin on every side, each
+centred in a window of exactly the fixed size: filled at full resolution.
 
 Example:
-    >>> import numpy as np
+    >>> import cv2
     >>> mask = np.zeros((200, 300), np.uint8); mask[20:30, 40:52] = 1; mask[150:160, 250:260] = 1
     >>> labels, windows = hole_windows(mask, multiple=16)
     >>> [(w.top, w.left, w.bottom, w.right) for w in windows]
     [(0, 0, 64, 96), (112, 208, 200, 300)]
+    >>> scratch = cv2.line(np.zeros((900, 1200), np.uint8), (0, 0), (1199, 899), 1, 5)
+    >>> labels, windows = hole_windows(scratch, multiple=16)
+    >>> len(windows) > 1 and sum(w.pixels for w in windows) < 0.5 * 900 * 1200
+    True
 """
 
 from __future__ import annotations
@@ -54,9 +72,14 @@ import math
 
 import numpy as np
 
+from inpaint_tf.inference.tiles import cut_tiles, hole_depths
+
 MIN_CONTEXT = 32  # pixels of known context around every hole, at least
 CONTEXT_RATIO = 0.5  # ... and this share of the hole's larger side
 BUCKET = 32  # windows' padded sizes are multiples of this (or of the size multiple)
+MAX_PIXELS = 1 << 20  # a window holds at most about this many pixels (groups are cut)
+CORES = (128, 256, 512)  # core sides tried when a group is cut into tiles
+REACH = 256  # depths are measured up to this when the receptive field is unknown
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,8 +87,9 @@ class Window:
     """Rows ``top:bottom`` and columns ``left:right`` of image `image` of a batch.
 
     The region lies inside the image; the model sees it mirror-padded at the bottom
-    and right to `height` x `width` (scaled to a fixed size when that differs). It
-    writes the pixels of the hole components `labels` (labels of `hole_components`).
+    and right to `height` x `width`. It writes the pixels of the hole components
+    `labels` (labels of `hole_components`); a tile only those inside its `core`
+    (``(top, left, bottom, right)`` of the image), a window without one all of them.
     """
 
     image: int
@@ -76,6 +100,7 @@ class Window:
     height: int
     width: int
     labels: tuple[int, ...]
+    core: tuple[int, int, int, int] | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -135,6 +160,22 @@ def context_margins(boxes, *, context: int | None = None, min_context: int = MIN
         return np.full(len(boxes), int(context), np.int64)
     extent = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     margins = np.maximum(min_context, np.ceil(ratio * extent)).astype(np.int64)
+    return margins if limit is None else np.minimum(margins, int(limit))
+
+
+def depth_margins(depths, *, context: int | None = None, min_context: int = MIN_CONTEXT,
+                  ratio: float = CONTEXT_RATIO, limit: int | None = None) -> np.ndarray:
+    """Pixels of context around each tile from its depth: `context`, or the rule
+    ``max(min_context, ceil(2 * ratio * depth))``, at most `limit`. Returns (K,) int64.
+
+    Example:
+        >>> depth_margins([3.0, 60.0, 400.0], limit=101)
+        array([ 32,  60, 101])
+    """
+    depths = np.asarray(depths, np.float64).reshape(-1)
+    if context is not None:
+        return np.full(len(depths), int(context), np.int64)
+    margins = np.maximum(min_context, np.ceil(2 * ratio * depths - 1e-9)).astype(np.int64)
     return margins if limit is None else np.minimum(margins, int(limit))
 
 
@@ -218,45 +259,182 @@ def _padded(length: int, multiple: int) -> int:
     return -(-length // multiple) * multiple
 
 
+def _box_pixels(boxes: np.ndarray, multiple: int) -> np.ndarray:
+    """Padded pixels of each (K, 4) box."""
+    heights = -(-(boxes[:, 2] - boxes[:, 0]) // multiple) * multiple
+    return heights * (-(-(boxes[:, 3] - boxes[:, 1]) // multiple) * multiple)
+
+
+def largest_core(max_pixels: int, margin: int, multiple: int = 1) -> int:
+    """The largest core side (a multiple of `multiple`, at least one) whose window, the
+    core plus `margin` on every side aligned outwards to `multiple`, holds at most
+    `max_pixels`.
+
+    Example:
+        >>> largest_core(1 << 20, 101, 16)
+        800
+    """
+    side = (math.isqrt(int(max_pixels)) - 2 * _padded(int(margin), multiple)) // multiple
+    side *= multiple
+    return max(multiple, side)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Rule:
+    """What the windows of one mask share: the image, the grid and the context rule."""
+
+    shape: tuple[int, int]
+    multiple: int
+    context: int | None
+    min_context: int
+    ratio: float
+    limit: int | None
+    max_pixels: int
+
+    @property
+    def reach(self) -> int:
+        """The depth past which a tile's margin stops growing."""
+        if self.context is not None or self.ratio <= 0:
+            return 0
+        return REACH if self.limit is None else math.ceil(self.limit / (2 * self.ratio))
+
+    @property
+    def widest(self) -> int:
+        """The largest margin a tile can get."""
+        if self.context is not None:
+            return self.context
+        return max(self.min_context, math.ceil(2 * self.ratio * self.reach))
+
+
+def _group_plane(labels: np.ndarray, box, own, count: int) -> np.ndarray:
+    """bool over `box`: True on the pixels of the holes `own` (of `count` holes)."""
+    member = np.zeros(count + 1, bool)
+    member[list(own)] = True
+    return member[labels[box[0]:box[2], box[1]:box[3]]]
+
+
+def _tile_boxes(labels, holes, union, own, count: int, rule: _Rule):
+    """The cheapest tiles of one group as ``(pixels, [(window box, core), ...])``."""
+    top, left, bottom, right = union
+    plane = _group_plane(labels, union, own, count)
+    depths = None if rule.reach == 0 else hole_depths(holes, union, rule.reach)
+    largest = largest_core(rule.max_pixels, rule.widest, rule.multiple)
+    sides = sorted({_padded(side, rule.multiple) for side in CORES} | {largest})
+    best = None
+    for side in [side for side in sides if side <= largest]:
+        tiles = cut_tiles(plane, (top, left), rule.shape, side, depths)
+        margins = depth_margins([tile.depth for tile in tiles], context=rule.context,
+                                min_context=rule.min_context, ratio=rule.ratio,
+                                limit=rule.limit)
+        boxes = grown_boxes([tile.owned for tile in tiles], margins, rule.shape, rule.multiple)
+        pixels = int(_box_pixels(boxes, rule.multiple).sum())
+        if best is None or pixels < best[0]:
+            best = (pixels, [(tuple(int(v) for v in box), tile.core)
+                             for box, tile in zip(boxes, tiles)])
+    return best
+
+
+def _bucketed(box, rule: _Rule, step: int | None, image: int, own, core=None) -> Window:
+    top, left, bottom, right = box
+    height, width = rule.shape
+    multiple = rule.multiple
+    if step is not None:
+        top, bottom = _extend(top, bottom, height,
+                              _padded(_padded(bottom - top, multiple), step), multiple)
+        left, right = _extend(left, right, width,
+                              _padded(_padded(right - left, multiple), step), multiple)
+    return Window(image, top, left, bottom, right, _padded(bottom - top, multiple),
+                  _padded(right - left, multiple), own, core)
+
+
 def hole_windows(mask, *, multiple: int = 1, context: int | None = None,
                  min_context: int = MIN_CONTEXT, ratio: float = CONTEXT_RATIO,
-                 limit: int | None = None, bucket: int | None = BUCKET, image: int = 0
-                 ) -> tuple[np.ndarray, list[Window]]:
+                 limit: int | None = None, bucket: int | None = BUCKET, image: int = 0,
+                 max_pixels: int | None = None) -> tuple[np.ndarray, list[Window]]:
     """The windows of one mask, for a model that takes any multiple of `multiple`.
 
     Args:
         mask: (H, W) or (H, W, 1), 1 = hole.
         multiple: the model's size multiple: windows are aligned to its grid and
             padded to it.
-        context, min_context, ratio, limit: the context margin (`context_margins`).
+        context, min_context, ratio, limit: the context margin (`context_margins`,
+            and `depth_margins` for tiles).
         bucket: padded sizes are rounded up to multiples of this (itself rounded up
             to `multiple`) by growing the window inside the image; None: no rounding.
         image: the image's index in its batch (`Window.image`).
+        max_pixels: a group whose window would hold more pixels is cut into tiles;
+            default `MAX_PIXELS`.
 
     Returns:
         ``(labels, windows)``: the hole labels (`hole_components`) and the windows,
         none for a mask without holes.
+
+    Example:
+        >>> mask = np.zeros((64, 80), np.uint8); mask[10:14, 20:30] = 1
+        >>> labels, (window,) = hole_windows(mask, multiple=16, bucket=None)
+        >>> (window.top, window.left, window.bottom, window.right, window.labels)
+        (0, 0, 48, 64, (1,))
     """
     labels, boxes = hole_components(mask)
     if not len(boxes):
         return labels, []
-    height, width = labels.shape
+    max_pixels = MAX_PIXELS if max_pixels is None else int(max_pixels)
+    rule = _Rule(labels.shape, int(multiple), context, int(min_context), float(ratio),
+                 limit, max_pixels)
     margins = context_margins(boxes, context=context, min_context=min_context, ratio=ratio,
                               limit=limit)
-    grown = grown_boxes(boxes, margins, (height, width), multiple)
+    grown = grown_boxes(boxes, margins, rule.shape, multiple)
     step = None if bucket is None else _padded(max(int(bucket), 1), multiple)
-    windows = []
-    for (top, left, bottom, right), members in group_boxes(grown, (height, width),
-                                                           cell=max(multiple, 8)):
-        if step is not None:
-            top, bottom = _extend(top, bottom, height,
-                                  _padded(_padded(bottom - top, multiple), step), multiple)
-            left, right = _extend(left, right, width,
-                                  _padded(_padded(right - left, multiple), step), multiple)
-        windows.append(Window(image, top, left, bottom, right, _padded(bottom - top, multiple),
-                              _padded(right - left, multiple),
-                              tuple(int(m) + 1 for m in members)))
+    holes, windows = None, []
+    for union, members in group_boxes(grown, rule.shape, cell=max(multiple, 8)):
+        own = tuple(int(m) + 1 for m in members)
+        pixels = int(_box_pixels(np.array([union]), multiple)[0])
+        spans = (union[2] - union[0], union[3] - union[1])
+        tiled = None
+        if pixels > max_pixels or max(spans) > CORES[0]:
+            holes = labels > 0 if holes is None else holes
+            tiled = _tile_boxes(labels, holes, union, own, len(boxes), rule)
+        if tiled is not None and (tiled[0] < pixels or pixels > max_pixels):
+            windows.extend(_bucketed(box, rule, step, image, own, core)
+                           for box, core in tiled[1])
+        else:
+            windows.append(_bucketed(union, rule, step, image, own))
     return labels, windows
+
+
+def whole_tiles(mask, *, multiple: int = 1, context: int, max_pixels: int | None = None,
+                bucket: int | None = BUCKET, image: int = 0
+                ) -> tuple[np.ndarray, list[Window]]:
+    """The whole-image pass in tiles: every hole pixel in a core of the largest side
+    whose window, the core plus `context` on every side, fits `max_pixels` (default
+    `MAX_PIXELS`).
+
+    With `context` at least the receptive radius the hole pixels are the whole
+    pass's up to round-off, while no model call holds much more than `max_pixels`
+    (cores without holes are skipped).
+
+    Returns:
+        ``(labels, windows)`` as `hole_windows`.
+
+    Example:
+        >>> mask = np.zeros((2000, 3000), np.uint8); mask[::2] = 1
+        >>> labels, windows = whole_tiles(mask, multiple=16, context=101)
+        >>> len(windows), max(w.pixels for w in windows) <= 1 << 20
+        (12, True)
+    """
+    labels, boxes = hole_components(mask)
+    if not len(boxes):
+        return labels, []
+    max_pixels = MAX_PIXELS if max_pixels is None else int(max_pixels)
+    rule = _Rule(labels.shape, int(multiple), int(context), 0, 0.0, None, max_pixels)
+    side = largest_core(max_pixels, context, multiple)
+    tiles = cut_tiles(labels > 0, (0, 0), rule.shape, side)
+    grown = grown_boxes([tile.owned for tile in tiles], np.full(len(tiles), context),
+                        rule.shape, multiple)
+    own = tuple(range(1, len(boxes) + 1))
+    step = None if bucket is None else _padded(max(int(bucket), 1), multiple)
+    return labels, [_bucketed(tuple(int(v) for v in box), rule, step, image, own, tile.core)
+                    for box, tile in zip(grown, tiles)]
 
 
 def _place(low: int, high: int, length: int, size: int) -> tuple[int, int]:
@@ -276,14 +454,22 @@ def fixed_size_windows(mask, size: tuple[int, int], *, context: int | None = Non
     """The windows of one mask for a model of one fixed input `size` (height, width).
 
     Groups as `hole_windows` (without the grid). A group whose grown box fits in
-    `size` gets a window of exactly `size` centred on it; a larger one the smallest
-    window of `size`'s aspect ratio that holds it, to be scaled down to `size`.
-    `min_context` defaults to ``min(MIN_CONTEXT, smaller side // 4)``, so that holes
-    up to half the fixed size are filled at full resolution.
+    `size` gets a window of exactly `size` centred on it. A larger one is cut into
+    tiles: its margin is `context`, or ``max(min_context, ceil(2 * ratio * depth))``
+    for its depth (the largest distance from one of its pixels to a known pixel), at
+    most `limit` and a quarter of the smaller fixed side; its cores are `size` less
+    that margin on every side; each tile gets a window of exactly `size` centred on
+    its pixels. `min_context` defaults to ``min(MIN_CONTEXT, smaller side // 4)``.
 
     Returns:
-        ``(labels, windows)``; a window's `size` is `size` or a larger one of its
-        aspect ratio (scale = window height / fixed height).
+        ``(labels, windows)``; every window's `size` is `size`, and holds the whole
+        axis where the image is smaller.
+
+    Example:
+        >>> mask = np.zeros((100, 300), np.uint8); mask[50:53, 10:290] = 1
+        >>> labels, windows = fixed_size_windows(mask, (64, 64))
+        >>> len(windows), {w.size for w in windows}, windows[0].core
+        (10, {(64, 64)}, (32, 0, 64, 32))
     """
     fixed_height, fixed_width = size
     if min_context is None:
@@ -295,15 +481,30 @@ def fixed_size_windows(mask, size: tuple[int, int], *, context: int | None = Non
     margins = context_margins(boxes, context=context, min_context=min_context, ratio=ratio,
                               limit=limit)
     grown = grown_boxes(boxes, margins, (height, width))
-    windows = []
+    most = min(size) // 4 if limit is None else min(min(size) // 4, int(limit))
+    holes, windows = None, []
     for (top, left, bottom, right), members in group_boxes(grown, (height, width)):
-        scale = max(1.0, (bottom - top) / fixed_height, (right - left) / fixed_width)
-        window_height = max(math.ceil(fixed_height * scale - 1e-9), bottom - top)
-        window_width = max(math.ceil(fixed_width * scale - 1e-9), right - left)
-        top, bottom = _place(top, bottom, window_height, height)
-        left, right = _place(left, right, window_width, width)
-        windows.append(Window(image, top, left, bottom, right, window_height, window_width,
-                              tuple(int(m) + 1 for m in members)))
+        own = tuple(int(m) + 1 for m in members)
+        if bottom - top <= fixed_height and right - left <= fixed_width:
+            rows, cols = _place(top, bottom, fixed_height, height), _place(
+                left, right, fixed_width, width)
+            windows.append(Window(image, rows[0], cols[0], rows[1], cols[1], fixed_height,
+                                  fixed_width, own))
+            continue
+        holes = labels > 0 if holes is None else holes
+        plane = _group_plane(labels, (top, left, bottom, right), own, len(boxes))
+        depth = 0.0
+        if context is None and ratio > 0:
+            depth = float(hole_depths(holes, (top, left, bottom, right),
+                                      math.ceil(most / (2 * ratio)))[plane].max())
+        margin = int(min(depth_margins([depth], context=context, min_context=min_context,
+                                       ratio=ratio)[0], most))
+        core = (fixed_height - 2 * margin, fixed_width - 2 * margin)
+        for tile in cut_tiles(plane, (top, left), (height, width), core):
+            rows = _place(tile.owned[0], tile.owned[2], fixed_height, height)
+            cols = _place(tile.owned[1], tile.owned[3], fixed_width, width)
+            windows.append(Window(image, rows[0], cols[0], rows[1], cols[1], fixed_height,
+                                  fixed_width, own, tile.core))
     return labels, windows
 
 
@@ -317,10 +518,22 @@ def crop(array: np.ndarray, window: Window) -> np.ndarray:
     return np.pad(region, ((0, rows), (0, cols), (0, 0)), mode="symmetric")
 
 
+def owned_pixels(labels: np.ndarray, window: Window) -> tuple[tuple[slice, slice], np.ndarray]:
+    """Where `window` writes: ``(rows and columns of the image, boolean mask over
+    them)``, its own holes' pixels (inside its core, for a tile)."""
+    top, left, bottom, right = window.top, window.left, window.bottom, window.right
+    if window.core is not None:
+        top, left = max(top, window.core[0]), max(left, window.core[1])
+        bottom, right = min(bottom, window.core[2]), min(right, window.core[3])
+    part = (slice(top, max(top, bottom)), slice(left, max(left, right)))
+    return part, np.isin(labels[part], np.asarray(window.labels, labels.dtype))
+
+
 def paste(target: np.ndarray, labels: np.ndarray, window: Window, values: np.ndarray) -> None:
     """Writes `values` (the window's padded size, or its region's) into `target`
-    (H, W, C) on the pixels of the window's own holes, and nowhere else."""
-    rows, cols = window.bottom - window.top, window.right - window.left
-    region = labels[window.top:window.bottom, window.left:window.right]
-    owned = np.isin(region, window.labels)
-    target[window.top:window.bottom, window.left:window.right][owned] = values[:rows, :cols][owned]
+    (H, W, C) on the pixels of the window's own holes (`owned_pixels`), and nowhere
+    else."""
+    part, owned = owned_pixels(labels, window)
+    rows = slice(part[0].start - window.top, part[0].stop - window.top)
+    cols = slice(part[1].start - window.left, part[1].stop - window.left)
+    target[part][owned] = values[rows, cols][owned]
