@@ -9,6 +9,13 @@ A batch is a pure function of ``(seed, epoch, step)``: which photos, where the
 crops are, their scales and flips, and the masks. A resumed run therefore sees
 exactly the batches an uninterrupted run would have seen.
 
+**Several workers** (`tf.distribute`, ``input_context``): worker w of W reads only
+the photos at its positions of the epoch's order (its rows of each global batch),
+so no two workers train on the same photo within an epoch. It draws their crops
+and masks itself (`batch_rng` with its worker): a worker's batches are a pure
+function of (seed, epoch, step, worker), and with one worker they are the
+batches above.
+
 **Scales.** Each crop takes a scale ``s``, log-uniform in `scale_range`. It cuts
 a ``crop_size / s`` square of the photo and resizes it to ``crop_size``.
 ``s = 1`` is the photo's own resolution; ``s = 0.25`` shows four times more
@@ -52,7 +59,7 @@ import numpy as np
 from inpaint_tf._checksums import pixel_sha256
 from inpaint_tf._validation import check_non_negative_int, check_positive_int
 from inpaint_tf.data.image_files import IMAGE_SUFFIXES, read_image
-from inpaint_tf.data.pipeline import EpochOrder, batch_rng, streamed_batches
+from inpaint_tf.data.pipeline import EpochOrder, batch_rng, input_shard, streamed_batches
 from inpaint_tf.masks import check_mask_kind, generate_masks
 
 TEST_PHOTOS_FILE = Path(__file__).resolve().parent / "test_photos.json"
@@ -336,7 +343,8 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
                        flip: bool = True, fill_value: float = 0.0, start_epoch: int = 0,
                        epochs: int | None = None, steps_per_epoch: int | None = None,
                        on_error: str = "raise", real_masks: bool = False,
-                       mask_as_sample_weight: bool = False, mask_canvas=None):
+                       mask_as_sample_weight: bool = False, mask_canvas=None,
+                       input_context=None):
     """A training `tf.data.Dataset` of ``({"image": masked, "mask": mask}, crop)`` from
     photo files, streamed (see the module docstring for scales, small photos and
     bad files).
@@ -363,6 +371,9 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
         mask_canvas: None draws the masks at the crop size (shapes scale with the
             crop); a (low, high) pair of sides draws them at a photo's size and cuts
             the crop's window around a hole (`photo_scale_masks`).
+        input_context: a `tf.distribute.InputContext`: yield this worker's share of
+            each global batch of `batch_size`, one batch per local replica (see
+            "Several workers" in the module docstring).
 
     Example:
         >>> ds = make_photo_dataset(list_photos("photos/"), 128, "blobs")  # doctest: +SKIP
@@ -387,10 +398,14 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
     if mask_canvas is not None:
         mask_canvas = _check_canvas(mask_canvas, crop_size)
 
+    shard = input_shard(input_context, batch_size)
+    first, rows = shard.rows(batch_size)
+    worker = shard.index if shard.count > 1 else None
+
     def draw_masks(rng):
         if mask_canvas is None:
-            return generate_masks(mask_kind, batch_size, rng, crop_size, crop_size)
-        return photo_scale_masks(mask_kind, batch_size, rng, crop_size, mask_canvas)
+            return generate_masks(mask_kind, rows, rng, crop_size, crop_size)
+        return photo_scale_masks(mask_kind, rows, rng, crop_size, mask_canvas)
     unreadable: set[str] = set()
     order = EpochOrder(count, seed)
 
@@ -410,15 +425,15 @@ def make_photo_dataset(files, crop_size: int, mask_kind: str = "free_form", *,
         raise ValueError(f"None of the {count} photo files could be read")
 
     def make_batch(epoch: int, step: int):
-        rng = batch_rng(seed, epoch, step)
-        first = step * batch_size
-        crops = np.stack([random_crop(read(epoch, first + k), crop_size, scales, rng, flip)
-                          for k in range(batch_size)])
+        rng = batch_rng(seed, epoch, step, worker)
+        start = step * batch_size + first
+        crops = np.stack([random_crop(read(epoch, start + k), crop_size, scales, rng, flip)
+                          for k in range(rows)])
         masks = draw_masks(rng)
         extra = draw_masks(rng) if real_masks else masks[:0]
         return crops, masks, extra
 
-    return streamed_batches(make_batch, (batch_size, crop_size, crop_size), steps,
+    return streamed_batches(make_batch, (rows, crop_size, crop_size), steps,
                             fill_value=fill_value, start_epoch=start_epoch, epochs=epochs,
                             real_masks=real_masks,
-                            mask_as_sample_weight=mask_as_sample_weight)
+                            mask_as_sample_weight=mask_as_sample_weight, pieces=shard.pieces)

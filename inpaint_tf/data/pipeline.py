@@ -1,6 +1,12 @@
 """tf.data pipelines of masked images: training batches drawn as a pure function of
 (seed, epoch, step), and fixed evaluation batches.
 
+Under `tf.distribute`, each input pipeline (one per worker host; on a TPU, one per
+TPU host) yields only its share of every global batch (`Shard`, from the strategy's
+`tf.distribute.InputContext`): its rows of the batch, split into one batch per
+local replica. It reads only the images of its rows, so within an epoch no two
+workers train on the same image.
+
 Example:
     >>> from inpaint_tf import make_dataset
     >>> train = make_dataset(split.train.images, "irregular", batch_size=32)  # doctest: +SKIP
@@ -9,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,7 +40,7 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
                  seed: int = 0, fill_value: float = 0.0, shuffle: bool = True,
                  start_epoch: int = 0, epochs: int | None = None,
                  steps_per_epoch: int | None = None, real_masks: bool = False,
-                 mask_as_sample_weight: bool = False):
+                 mask_as_sample_weight: bool = False, input_context=None):
     """A training `tf.data.Dataset` of ``({"image": masked, "mask": mask}, image)``.
 
     Each epoch draws fresh masks of `mask_kind` and (with `shuffle`) a fresh order,
@@ -64,10 +71,18 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
         mask_as_sample_weight: yield ``(inputs, image, mask)``: Keras passes the
             hole mask to losses and `weighted_metrics` as `sample_weight`, which
             is how the masked losses of `inpaint_tf.losses` see the hole.
+        input_context: a `tf.distribute.InputContext`: yield this pipeline's share
+            of each global batch of `batch_size`, one batch per local replica
+            (`Shard`). The shares of all pipelines are exactly the batch one
+            process would train on: the images of their rows, with the masks of
+            those rows (every pipeline draws the batch's masks, which are cheap,
+            and keeps its rows').
 
     Example:
         >>> ds = make_dataset(x_train, "irregular", batch_size=32)       # doctest: +SKIP
         >>> model.fit(ds, epochs=20, steps_per_epoch=len(x_train) // 32)  # doctest: +SKIP
+        >>> strategy.distribute_datasets_from_function(                  # doctest: +SKIP
+        ...     lambda context: make_dataset(x_train, batch_size=32, input_context=context))
     """
     check_mask_kind(mask_kind)
     batch_size = check_positive_int(batch_size, "batch_size")
@@ -84,6 +99,8 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
         raise ValueError(f"batch_size={batch_size} is larger than the {count} images given")
     steps = check_positive_int(steps_per_epoch, "steps_per_epoch") if steps_per_epoch \
         else full_pass_steps(count, batch_size)
+    shard = input_shard(input_context, batch_size)
+    first, rows = shard.rows(batch_size)
 
     order = EpochOrder(count, seed, shuffle)
 
@@ -92,12 +109,54 @@ def make_dataset(images, mask_kind: str = "random_box", *, batch_size: int = 32,
         masks = generate_masks(mask_kind, batch_size, rng, height, width)
         extra = generate_masks(mask_kind, batch_size, rng, height, width) if real_masks \
             else masks[:0]
-        return source[order.indices(epoch, step * batch_size, batch_size)], masks, extra
+        mine = slice(first, first + rows)
+        return (source[order.indices(epoch, step * batch_size + first, rows)], masks[mine],
+                extra[mine])
 
-    return streamed_batches(make_batch, (batch_size, height, width), steps,
+    return streamed_batches(make_batch, (rows, height, width), steps,
                             fill_value=fill_value, start_epoch=start_epoch, epochs=epochs,
                             real_masks=real_masks,
-                            mask_as_sample_weight=mask_as_sample_weight)
+                            mask_as_sample_weight=mask_as_sample_weight, pieces=shard.pieces)
+
+
+class Shard(NamedTuple):
+    """The share of every global batch that one input pipeline yields.
+
+    Pipeline `index` of `count` takes rows ``index * B / count`` up to the next
+    pipeline's of each global batch of B, and yields them as `pieces` consecutive
+    batches, one per local replica (`tf.distribute` hands a pipeline's
+    consecutive elements to its replicas in turn).
+
+    Example:
+        >>> Shard(1, 2, 2).rows(16)
+        (8, 8)
+    """
+
+    index: int = 0
+    count: int = 1
+    pieces: int = 1
+
+    def rows(self, batch_size: int) -> tuple[int, int]:
+        """(first row, number of rows) of this pipeline's share of a batch."""
+        rows = batch_size // self.count
+        return self.index * rows, rows
+
+
+def input_shard(input_context, batch_size: int) -> Shard:
+    """The `Shard` of a `tf.distribute.InputContext` (None: the whole batch, one piece).
+
+    Raises a `ValueError` when the global `batch_size` does not split evenly over
+    the strategy's replicas.
+    """
+    if input_context is None:
+        return Shard()
+    replicas = input_context.num_replicas_in_sync
+    pipelines = input_context.num_input_pipelines
+    if batch_size % replicas or replicas % pipelines:
+        raise ValueError(f"batch_size is the global batch, split evenly over the {replicas} "
+                         f"replicas: it must be a multiple of {replicas}. "
+                         f"Received: batch_size={batch_size}")
+    return Shard(input_context.input_pipeline_id, pipelines, replicas // pipelines)
 
 
 class EpochOrder:
@@ -127,15 +186,19 @@ class EpochOrder:
         return chained[start:start + size]
 
 
-def batch_rng(seed: int, epoch: int, step: int) -> np.random.Generator:
+def batch_rng(seed: int, epoch: int, step: int, worker: int | None = None
+              ) -> np.random.Generator:
     """The random generator of one batch's masks (and crops): seeded by (seed, epoch,
-    step + 1), so no batch's draws depend on another's."""
-    return np.random.default_rng([seed, epoch, step + 1])
+    step + 1), so no batch's draws depend on another's; with `worker`, (seed, epoch,
+    step + 1, worker + 1): one worker's share of the batch, drawn by that worker alone
+    (+ 1: NumPy pads seed lists with zeros, so a trailing 0 would repeat the batch's)."""
+    key = [seed, epoch, step + 1] + ([] if worker is None else [worker + 1])
+    return np.random.default_rng(key)
 
 
 def streamed_batches(make_batch, shape: tuple[int, int, int], steps: int, *,
                      fill_value: float, start_epoch: int, epochs: int | None,
-                     real_masks: bool, mask_as_sample_weight: bool):
+                     real_masks: bool, mask_as_sample_weight: bool, pieces: int = 1):
     """The `tf.data.Dataset` of training batches that every streamed source shares.
 
     `make_batch(epoch, step)` returns uint8 images (B, H, W, 3), masks (B, H, W, 1)
@@ -144,7 +207,8 @@ def streamed_batches(make_batch, shape: tuple[int, int, int], steps: int, *,
     `start_epoch` to `epochs` (forever when None) and yields ``(inputs, images)``,
     or ``(inputs, images, masks)`` with `mask_as_sample_weight`, where inputs holds
     "image" (holes filled with `fill_value`), "mask" and, with `real_masks`,
-    "real_mask"; all float32, full batches (the step traces once).
+    "real_mask"; all float32, full batches (the step traces once). With `pieces`,
+    each batch is yielded as that many consecutive batches of ``B / pieces``.
     """
     import tensorflow as tf
 
@@ -163,6 +227,8 @@ def streamed_batches(make_batch, shape: tuple[int, int, int], steps: int, *,
     dataset = tf.data.Dataset.range(int(start_epoch), last_epoch).flat_map(
         lambda epoch: tf.data.Dataset.range(steps).map(lambda step: (epoch, step)))
     dataset = dataset.map(to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if pieces > 1:
+        dataset = dataset.rebatch(shape[0] // pieces, drop_remainder=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

@@ -1,6 +1,7 @@
 """Training a config into a run folder.
 
-- `precision`: dtype policies and distribution strategies.
+- `precision`: dtype policies.
+- `distribution`: strategies (one device, GPUs, several hosts, TPUs) and workers.
 - `schedules`: optimizers and learning-rate schedules.
 - `building`: a config becomes a compiled model (`build_model`).
 - `run_folders`: the run folder's files, state and checkpoints (`RunFolder`).
@@ -18,7 +19,7 @@ from inpaint_tf._lazy import lazy_exports
 
 _EXPORTS = {
     "PRECISIONS": "inpaint_tf.training.precision",
-    "STRATEGIES": "inpaint_tf.training.precision",
+    "STRATEGIES": "inpaint_tf.training.distribution",
     "build_model": "inpaint_tf.training.building",
     "RunFolder": "inpaint_tf.training.run_folders",
     "load_training_data": "inpaint_tf.training.data",
@@ -26,4 +27,5 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(
-    globals(), _EXPORTS, ("precision", "schedules", "building", "run_folders", "data", "loop"))
+    globals(), _EXPORTS,
+    ("precision", "distribution", "schedules", "building", "run_folders", "data", "loop"))

@@ -157,12 +157,14 @@ def epoch_steps(config: ExperimentConfig, data: TrainingData) -> int:
 
 
 def training_dataset(config: ExperimentConfig, data: TrainingData, *, start_epoch: int,
-                     epochs: int, mask_as_sample_weight: bool = False):
-    """The config's training batches from `start_epoch` to `epochs`."""
+                     epochs: int, mask_as_sample_weight: bool = False, input_context=None):
+    """The config's training batches from `start_epoch` to `epochs`: global batches of
+    ``training.batch_size``, or with a `tf.distribute.InputContext` this worker's
+    share of each, one batch per local replica (`inpaint_tf.data.pipeline.Shard`)."""
     common = dict(batch_size=config.training.batch_size, seed=config.training.seed,
                   fill_value=config.data.fill_value, start_epoch=start_epoch, epochs=epochs,
                   steps_per_epoch=epoch_steps(config, data), real_masks=config.is_gan,
-                  mask_as_sample_weight=mask_as_sample_weight)
+                  mask_as_sample_weight=mask_as_sample_weight, input_context=input_context)
     if data.is_photos:
         return make_photo_dataset(
             data.train_files, config.data.crop_size, config.data.masks,

@@ -8,8 +8,19 @@ call, from its last completed epoch with the same weights, optimizer state, GAN
 phase and data order (batches and masks are a pure function of seed, epoch and
 step), so the log has no duplicate or missing epoch.
 
+Several devices or hosts: ``strategy`` (`inpaint_tf.training.distribution`). The
+config's batch is the global batch, each replica trains on its share, and the run
+follows a one-device run of the same config and seed within float round-off. In a
+multi-worker run every worker runs this same call (the cluster from ``TF_CONFIG``)
+and reads the run folder, which must be on storage every host shares; only the
+chief writes it, the others write their copies into a temporary folder that is
+deleted at the end (as Keras' multi-worker guide does). A killed worker stops
+the cluster; the same command on every worker resumes from the last completed
+epoch, as on one host.
+
 The pieces a run is made of live one concern per module: `inpaint_tf.training.precision`
-(dtype policy, strategy), `inpaint_tf.training.schedules` (optimizers, learning rates),
+(dtype policy), `inpaint_tf.training.distribution` (strategies, workers),
+`inpaint_tf.training.schedules` (optimizers, learning rates),
 `inpaint_tf.training.building` (a config's model), `inpaint_tf.training.run_folders` (files
 and checkpoints), `inpaint_tf.evaluation.runs` (the fixed test set, `evaluate_run`)
 and `inpaint_tf.presets.loading` (a run, file or release name to a model); their
@@ -24,6 +35,8 @@ Example:
 from __future__ import annotations
 
 import gc
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,9 +65,15 @@ from inpaint_tf.training.data import (
     load_training_data,
     training_dataset,
 )
+from inpaint_tf.training.distribution import (
+    check_batch_divides,
+    check_workers_agree,
+    keras_distributed_fit,
+    make_strategy,
+    worker_role,
+)
 from inpaint_tf.training.precision import (
     dtype_policy,
-    make_strategy,
     policy_for,
 )
 from inpaint_tf.training.run_folders import (
@@ -70,7 +89,8 @@ SAMPLE_COUNT = 8
 VALIDATION_KEYS = ("study_mae", "study_mse", "hole_mae", "hole_psnr", "hole_ssim")
 
 
-def _epoch_callback(run: RunFolder, state: dict, model, validation, fill_value: float):
+def _epoch_callback(run: RunFolder, state: dict, model, validation, fill_value: float,
+                    predictor):
     """Validates, checkpoints and records each completed epoch (state.json last)."""
     import keras
 
@@ -82,7 +102,7 @@ def _epoch_callback(run: RunFolder, state: dict, model, validation, fill_value: 
             seconds = time.perf_counter() - self.started
             row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
             images, masks = validation
-            scores = evaluate(as_predict_fn(inpainting_network(model)), images, masks,
+            scores = evaluate(predictor(inpainting_network(model)), images, masks,
                               fill_value=fill_value)
             row.update({f"val_{key}": scores[key] for key in VALIDATION_KEYS})
             row["seconds"] = round(seconds, 2)
@@ -130,8 +150,15 @@ def train(config, out_dir, *, epochs: int | None = None, steps_per_epoch: int | 
         epochs, steps_per_epoch, data, seed: overrides of the config's
             ``training.epochs``, ``training.steps_per_epoch``, ``data.source`` and
             ``training.seed``.
-        precision: "float32" or "mixed" (bfloat16 on CPU, float16 on GPU).
-        strategy: "default" or "mirrored".
+        precision: "float32" or "mixed" (bfloat16 on CPU and TPU, float16 on GPU).
+        strategy: "default" (one device), "mirrored" (this host's GPUs),
+            "multi-worker" (several hosts, the cluster in ``$TF_CONFIG``; every host
+            runs this same call) or "tpu" (see `inpaint_tf.training.distribution`).
+            ``training.batch_size`` is the global batch, which must split evenly over
+            the replicas; the learning rate is the config's whatever the strategy
+            (it goes with the global batch, which the strategy does not change).
+            Like `precision`, the strategy is the machine's, not the experiment's: a
+            run may be resumed under another one.
         split: data already loaded (e.g. synthetic images), instead of ``data.source``.
         deterministic: enable TensorFlow op determinism, so a re-run (or a
             resumed run) gives bit-identical numbers on CPU.
@@ -139,16 +166,32 @@ def train(config, out_dir, *, epochs: int | None = None, steps_per_epoch: int | 
 
     Returns:
         The `RunFolder`, with its final metrics in ``metrics.json``.
+
+    Raises:
+        ValueError: a batch that does not split over the replicas; a bad ``TF_CONFIG``.
+        RuntimeError: no TPU; a multi-worker strategy made too late, whose workers
+            see different run folders, or whose cluster lost a worker (restart
+            every worker with the same command to resume).
+
+    Example:
+        >>> # on each of two hosts, TF_CONFIG naming both and this host's index:
+        >>> train("exp3_conv_autoencoder_irregular", "/shared/runs/exp3",
+        ...       strategy="multi-worker")                              # doctest: +SKIP
     """
     import keras
     import tensorflow as tf
 
+    # First: a multi-worker cluster forms before TensorFlow's runtime starts.
+    distribution = make_strategy(strategy)
+    role = worker_role(strategy)
     config = _resolve(config, epochs, steps_per_epoch, data, seed)
+    check_batch_divides(config.training.batch_size, distribution.num_replicas_in_sync)
     run = RunFolder(out_dir)
     if run.config.is_file():
         check_same_experiment(load_config(run.config), config, run.path)
-    run.path.mkdir(parents=True, exist_ok=True)
-    save_config(config, run.config)
+    if role.is_chief:
+        run.path.mkdir(parents=True, exist_ok=True)
+        save_config(config, run.config)
     state = run.read_state()
     data = load_training_data(config, split, progress=verbose not in (0, False))
     policy = policy_for(precision)
@@ -156,33 +199,89 @@ def train(config, out_dir, *, epochs: int | None = None, steps_per_epoch: int | 
     keras.utils.set_random_seed(config.training.seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    with dtype_policy(policy):
-        distribution = make_strategy(strategy)
-        total_steps = config.training.epochs * epoch_steps(config, data)
-        with distribution.scope():
-            model = build_model(config, data.input_shape, total_steps)
-        if state["checkpoint"]:
-            restore_checkpoint(model, run.path / state["checkpoint"])
-        total_epochs = config.training.epochs
-        if state["epochs_done"] < total_epochs:
-            _fit(model, config, run, state, data, total_epochs, verbose)
-        _finish(model, config, run, state, data, policy, strategy)
+    # Only the chief writes the run folder; the others write into a folder of their own.
+    writer = run if role.is_chief else RunFolder(
+        tempfile.mkdtemp(prefix=f"inpaint_tf_worker{role.index}_"))
+    predictor = _local_predictor() if strategy == "multi-worker" else as_predict_fn
+    try:
+        with dtype_policy(policy):
+            total_steps = config.training.epochs * epoch_steps(config, data)
+            with distribution.scope():
+                model = build_model(config, data.input_shape, total_steps)
+            if strategy == "multi-worker":
+                check_workers_agree(distribution, state["epochs_done"], "completed epochs")
+            if state["checkpoint"]:
+                restore_checkpoint(model, run.path / state["checkpoint"])
+            total_epochs = config.training.epochs
+            if state["epochs_done"] < total_epochs:
+                _fit(model, config, writer, state, data, total_epochs,
+                     verbose if role.is_chief else 0, distribution, strategy, predictor)
+            _finish(model, config, writer, state, data, policy, strategy, predictor)
+    finally:
+        if writer is not run:
+            shutil.rmtree(writer.path, ignore_errors=True)
     return run
 
 
-def _fit(model, config, run, state, data, total_epochs, verbose) -> None:
+def _fit(model, config, run, state, data, total_epochs, verbose, distribution, strategy,
+         predictor) -> None:
+    import tensorflow as tf
+
     steps = epoch_steps(config, data)
-    dataset = training_dataset(config, data, start_epoch=state["epochs_done"],
-                               epochs=total_epochs,
-                               mask_as_sample_weight=uses_mask_weights(config))
+
+    def batches(input_context=None):
+        return training_dataset(config, data, start_epoch=state["epochs_done"],
+                                epochs=total_epochs, input_context=input_context,
+                                mask_as_sample_weight=uses_mask_weights(config))
+
+    # Under a strategy, each worker builds its own share of every global batch.
+    dataset = batches() if strategy == "default" else \
+        distribution.distribute_datasets_from_function(batches)
     validation = _validation_set(config, data.split)
-    callback = _epoch_callback(run, state, model, validation, config.data.fill_value)
-    model.fit(dataset, epochs=total_epochs, initial_epoch=state["epochs_done"],
-              steps_per_epoch=steps, callbacks=[callback], verbose=verbose, shuffle=False)
-    # An input iterator still alive when Python exits can hang the interpreter (its
-    # NumPy mask function needs the GIL during shutdown): release it now.
-    del dataset
-    gc.collect()
+    callback = _epoch_callback(run, state, model, validation, config.data.fill_value,
+                               predictor)
+    try:
+        with keras_distributed_fit():
+            model.fit(dataset, epochs=total_epochs, initial_epoch=state["epochs_done"],
+                      steps_per_epoch=steps, callbacks=[callback], verbose=verbose,
+                      shuffle=False)
+    except (tf.errors.UnavailableError, tf.errors.CancelledError) as error:
+        if strategy != "multi-worker":
+            raise
+        raise RuntimeError(
+            f"A worker of the cluster stopped ({str(error).strip().splitlines()[0]}). Run "
+            "the same command on every worker again: the run resumes from its last "
+            f"completed epoch ({state['epochs_done']})") from error
+    finally:
+        # An input iterator still alive when Python exits can hang the interpreter (its
+        # NumPy mask function needs the GIL during shutdown): release it now.
+        del dataset
+        gc.collect()
+
+
+def _local_predictor(batch_size: int = 256):
+    """Like `as_predict_fn`, but each call runs on this worker alone (no step across the
+    cluster): in a multi-worker run, Keras' `predict` would shard the images over the
+    workers. One compiled forward pass per network, traced once."""
+    import tensorflow as tf
+
+    forwards = {}
+
+    def predictor(network):
+        if id(network) not in forwards:
+            forwards[id(network)] = tf.function(
+                lambda inputs: network(inputs, training=False), reduce_retracing=True)
+        forward = forwards[id(network)]
+
+        def predict(masked_images, masks):
+            outputs = [np.asarray(forward({"image": tf.constant(masked_images[i:i + batch_size]),
+                                           "mask": tf.constant(masks[i:i + batch_size])}))
+                       for i in range(0, len(masked_images), batch_size)]
+            return np.concatenate(outputs).astype(np.float32)
+
+        return predict
+
+    return predictor
 
 
 def _validation_set(config: ExperimentConfig, split: Split):
@@ -192,13 +291,13 @@ def _validation_set(config: ExperimentConfig, split: Split):
                               height, width)
 
 
-def _finish(model, config, run, state, data, policy, strategy) -> None:
+def _finish(model, config, run, state, data, policy, strategy, predictor) -> None:
     """Final evaluation, samples, model file and SavedModel, each written atomically."""
     network = inpainting_network(model)
     images, masks = fixed_test_set(config, data.split)
-    scores = evaluate(as_predict_fn(network), images, masks, fill_value=config.data.fill_value,
+    scores = evaluate(predictor(network), images, masks, fill_value=config.data.fill_value,
                       name=config.name, mask_kind=config.data.masks)
-    _write_samples(network, images[:SAMPLE_COUNT], masks[:SAMPLE_COUNT],
+    _write_samples(predictor(network), images[:SAMPLE_COUNT], masks[:SAMPLE_COUNT],
                    config.data.fill_value, run.samples)
     with _io.atomic_path(run.model) as temporary:
         network.save(temporary)
@@ -216,11 +315,11 @@ def _finish(model, config, run, state, data, policy, strategy) -> None:
     _io.write_json(run.metrics, metrics)
 
 
-def _write_samples(network, images, masks, fill_value, path) -> None:
+def _write_samples(predict, images, masks, fill_value, path) -> None:
     from inpaint_tf.plotting import plot_samples
 
     floats = images.astype(np.float32) / 255.0
     masks = masks.astype(np.float32)
     masked = fill_holes(floats, masks, fill_value)
-    raw = np.clip(as_predict_fn(network)(masked, masks), 0, 1)
+    raw = np.clip(predict(masked, masks), 0, 1)
     plot_samples(floats, masks, masked, raw, composite(raw, floats, masks), path=path, close=True)

@@ -1,4 +1,4 @@
-"""Precision and distribution: the Keras dtype policy of a run and its tf.distribute strategy.
+"""Precision: the Keras dtype policy of a run (its strategy: `inpaint_tf.training.distribution`).
 
 Example:
     >>> policy_for("float32")
@@ -12,7 +12,6 @@ import contextlib
 from inpaint_tf._system import has_gpu
 
 PRECISIONS = ("float32", "mixed")
-STRATEGIES = ("default", "mirrored")
 
 
 def policy_for(precision: str) -> str:
@@ -37,11 +36,3 @@ def dtype_policy(name: str):
     finally:
         keras.mixed_precision.set_global_policy(previous)
 
-
-def make_strategy(name: str):
-    """"default" (one device) or "mirrored" (`tf.distribute.MirroredStrategy`, all GPUs)."""
-    import tensorflow as tf
-
-    if name not in STRATEGIES:
-        raise ValueError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={name!r}")
-    return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
