@@ -83,7 +83,9 @@ def load_photo_set(source, limit: int | None = None) -> PhotoSet:
 
 def photo_predict_fn(model, **inpaint_options) -> Callable:
     """``predict(masked, masks)`` over a batch of one photo, with `inpaint_tf.inpaint`
-    (windows around the holes, padding, composite) and its options."""
+    (windows around the holes, padding, composite) and its options (silent unless
+    `verbose` is given: the evaluation has its own progress bar)."""
+    inpaint_options = {"verbose": 0, **inpaint_options}
 
     def predict(masked_images, masks):
         return inpaint(model, masked_images, masks, **inpaint_options)

@@ -283,12 +283,17 @@ def _checked_verbose(verbose):
 
 def _progress_bar(verbose, calls: int, total: int):
     """Keras' progress bar over `total` windows, or None: `verbose` 0, or "auto" for a
-    job of fewer than `PROGRESS_CALLS` model calls."""
+    job of fewer than `PROGRESS_CALLS` model calls. "auto" draws the bar on a
+    terminal and writes one line at the end elsewhere (a log)."""
     if verbose == 0 or (verbose == "auto" and calls < PROGRESS_CALLS):
         return None
+    import sys
+
     import keras
 
-    return keras.utils.Progbar(total, verbose=2 if verbose == 2 else 1, unit_name="window")
+    if verbose == "auto":
+        verbose = 1 if sys.stdout.isatty() else 2
+    return keras.utils.Progbar(total, verbose=verbose, unit_name="window")
 
 
 def _inputs(images, masks) -> tuple[list, list, str]:
@@ -389,9 +394,9 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
             are each centred in a window of that size (filled at full resolution).
             Default: the model's own fixed size (an exported file), else windows of
             any size.
-        verbose: "auto" (a progress bar, Keras' `Progbar`, for a job of
-            `PROGRESS_CALLS` model calls or more), 0 (none), 1 (a bar) or 2 (one
-            line at the end).
+        verbose: "auto" (Keras' `Progbar` over the windows for a job of
+            `PROGRESS_CALLS` model calls or more: a bar on a terminal, else one line
+            at the end), 0 (none), 1 (a bar) or 2 (one line at the end).
 
     Returns:
         float32 images in [0, 1] of the input's shape (composited), or a list of
