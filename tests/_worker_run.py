@@ -16,6 +16,9 @@ round-off-sized gradients (the biases before BatchNorm have zero gradient up to
 rounding) into learning-rate-sized steps, on one device as on two, so with Adam
 the comparison would measure round-off, not distribution.
 
+STRATEGY is one of `inpaint_tf.training.distribution.STRATEGIES`, or
+"mirrored-two-cpus": "mirrored" over two logical CPU devices of this process.
+
 Usage: python tests/_worker_run.py FAMILY RUN_FOLDER WEIGHTS_FOLDER STRATEGY
 """
 
@@ -34,6 +37,7 @@ from inpaint_tf import _io  # noqa: E402
 from inpaint_tf.configs import config_from_dict  # noqa: E402
 from inpaint_tf.data import synthetic_split  # noqa: E402
 from inpaint_tf.models import InpaintingGAN  # noqa: E402
+from inpaint_tf.training import distribution  # noqa: E402
 from inpaint_tf.training import loop as training  # noqa: E402
 
 SIZE, EPOCHS, BATCH = 16, 3, 8
@@ -80,6 +84,14 @@ def main(family: str, run: str, weights: str, strategy: str) -> None:
         written.append(str(Path(path).resolve()))
         return atomic_path(path, suffix)
 
+    if strategy == "mirrored-two-cpus":  # before TensorFlow's runtime starts
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        distribution._MADE["mirrored"] = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        strategy = "mirrored"
     training.build_model = recording_build
     _io.atomic_path = recording_atomic_path
     training.train(CONFIGS[family], run, split=synthetic_split(48, 8, 8, size=SIZE, seed=5),

@@ -411,33 +411,40 @@ def finished(tmp_path_factory):
     return runs
 
 
+def _assert_trains_like_one_process(family, runs, run, weights, strategy) -> None:
+    """Weights within round-off of the one-process run's (relative to the largest weight
+    update), the same start, and its log and test figures within 1e-4."""
+    final, initial = _weights(weights, 0)
+    single, single_initial = _weights(runs["one_weights"], 0)
+    for a, b in zip(initial, single_initial, strict=True):
+        np.testing.assert_array_equal(a, b)  # the same start (worker 0's, broadcast)
+    update = max(float(np.max(np.abs(w - w0))) for w, w0 in zip(single, single_initial))
+    difference = max(float(np.max(np.abs(a - b))) for a, b in zip(final, single))
+    assert update > 0.01 and difference <= ROUND_OFF[family] * update, (difference, update)
+
+    rows, one = _log_rows(run), _log_rows(runs["one"])
+    assert [row["epoch"] for row in rows] == [str(epoch) for epoch in range(1, EPOCHS + 1)]
+    for row, row_one in zip(rows, one, strict=True):  # losses and validation figures
+        assert row.keys() == row_one.keys()
+        np.testing.assert_allclose([float(row[k]) for k in row],
+                                   [float(row_one[k]) for k in row_one], rtol=1e-4, atol=1e-7)
+    metrics = {name: json.loads((folder / "metrics.json").read_text())
+               for name, folder in (("run", run), ("one", runs["one"]))}
+    assert metrics["run"]["strategy"] == strategy
+    for key, value in metrics["one"]["test"].items():
+        if key != "seconds" and isinstance(value, float):
+            assert metrics["run"]["test"][key] == pytest.approx(value, rel=1e-4, abs=1e-7), key
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("family", ["unet", "gan"])
 def test_two_workers_end_with_the_weights_of_one_process(family, finished):
     runs = finished(family)
-    (chief, initial), (worker, _) = _weights(runs["two_weights"], 0), _weights(
-        runs["two_weights"], 1)
-    single, single_initial = _weights(runs["one_weights"], 0)
+    chief, worker = _weights(runs["two_weights"], 0)[0], _weights(runs["two_weights"], 1)[0]
     for a, b in zip(chief, worker, strict=True):  # both workers: the same model, bit for bit
         np.testing.assert_array_equal(a, b)
-    for a, b in zip(initial, single_initial, strict=True):
-        np.testing.assert_array_equal(a, b)  # the same start (worker 0's, broadcast)
-    update = max(float(np.max(np.abs(w - w0))) for w, w0 in zip(single, single_initial))
-    difference = max(float(np.max(np.abs(a - b))) for a, b in zip(chief, single))
-    assert update > 0.01 and difference <= ROUND_OFF[family] * update, (difference, update)
-
-    two, one = _log_rows(runs["two"]), _log_rows(runs["one"])
-    assert [row["epoch"] for row in two] == [str(epoch) for epoch in range(1, EPOCHS + 1)]
-    for row_two, row_one in zip(two, one, strict=True):  # losses and validation figures
-        assert row_two.keys() == row_one.keys()
-        np.testing.assert_allclose([float(row_two[k]) for k in row_two],
-                                   [float(row_one[k]) for k in row_one], rtol=1e-4, atol=1e-7)
-    metrics = {name: json.loads((runs[name] / "metrics.json").read_text())
-               for name in ("two", "one")}
-    assert metrics["two"]["strategy"] == "multi-worker"
-    for key, value in metrics["one"]["test"].items():
-        if key != "seconds" and isinstance(value, float):
-            assert metrics["two"]["test"][key] == pytest.approx(value, rel=1e-4, abs=1e-7), key
+    _assert_trains_like_one_process(family, runs, runs["two"], runs["two_weights"],
+                                    "multi-worker")
 
     # Only the chief wrote the run folder; worker 1 wrote into its temporary folder,
     # which is gone.
@@ -449,6 +456,17 @@ def test_two_workers_end_with_the_weights_of_one_process(family, finished):
     assert {Path(path).name for path in writes[1]} >= {"state.json", "model.keras"}
     assert [sorted(folder.glob("inpaint_tf_worker*")) for folder in runs["temporaries"]] \
         == [[], []]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["unet", "gan"])
+def test_mirrored_on_two_devices_trains_like_one_process(family, finished, processes,
+                                                          tmp_path):
+    """`train`'s own path under MirroredStrategy: two replicas in one process, each fed
+    its half of every batch by the per-replica input `tpu` runs too."""
+    run, weights = tmp_path / "run", tmp_path / "weights"
+    Processes.finish(processes.start(family, run, weights, "mirrored-two-cpus", "mirrored"))
+    _assert_trains_like_one_process(family, finished(family), run, weights, "mirrored")
 
 
 @pytest.mark.slow
