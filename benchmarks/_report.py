@@ -82,6 +82,72 @@ def _windows_targets(windows: dict | None) -> list[dict]:
                 f"blemishes, {memory['seconds']:.1f} s (first call)"}]
 
 
+# Tiles against the whole-image pass over hole pixels, on the hole shapes: thin shapes as
+# for windows; half the photo in holes within the bound stated for a network with a
+# harmonic prefill (photo_unet; inpaint's docstring, tests/test_tiles.py).
+SHAPES_TOLERANCE = {"thin": 1e-3, "half": 5e-2}
+SHAPE_COST_RATIO = 3.0  # time per hole pixel of a shape over blemishes', at most
+SHAPE_MEMORY_GB = {"thin": 2.0, "half": 4.0}  # peak RSS at the largest size, at most
+
+
+def _at_most(name: str, measured: float, limit: float, shown: str, note: str,
+             unit: str = "") -> dict:
+    met = measured <= limit
+    miss = "" if met else f"over by {100 * (measured / limit - 1):.0f}%"
+    return {"target": name, "measured": shown, "goal": f"<= {limit:g}{unit}", "met": met,
+            "miss": miss, "note": note}
+
+
+def _shape_targets(windows: dict | None) -> list[dict]:
+    """Per thin shape, time per hole pixel within 3x of blemishes' at each size; the peak
+    memory at the largest size; tiles equal to the whole pass where it fits."""
+    rows = (windows or {}).get("shapes")
+    if not rows:
+        return []
+    thin = [row for row in rows if row["kind"] != "half"]
+    sizes = sorted({row["megapixels"] for row in thin})
+    blemish = {row["megapixels"]: row["microseconds_per_hole_pixel"] for row in thin
+               if row["kind"] == "blemishes"}
+    found = []
+    for kind in dict.fromkeys(row["kind"] for row in thin if row["kind"] != "blemishes"):
+        ratios = {row["megapixels"]: row["microseconds_per_hole_pixel"]
+                  / blemish[row["megapixels"]] for row in thin if row["kind"] == kind}
+        found.append(_at_most(
+            f"{kind}: time per hole pixel / blemishes' ({', '.join(f'{mp:.3g}' for mp in sizes)}"
+            " MP)", max(ratios.values()), SHAPE_COST_RATIO,
+            " / ".join(f"{ratios[mp]:.2f}x" for mp in sizes if mp in ratios),
+            "; ".join(f"{row['megapixels']:.3g} MP: {row['microseconds_per_hole_pixel']:.1f} "
+                      f"us per hole pixel, {row['model_pixels_per_hole_pixel']:.0f} model "
+                      f"pixels each" for row in thin if row["kind"] == kind), "x"))
+    largest = [row for row in thin if row["megapixels"] == sizes[-1]]
+    peak = max(largest, key=lambda row: row["peak_rss_bytes"])
+    found.append(_at_most(
+        f"peak memory, every thin shape at {sizes[-1]:.3g} MP", peak["peak_rss_bytes"] / 1e9,
+        SHAPE_MEMORY_GB["thin"], f"{peak['peak_rss_bytes'] / 1e9:.2f} GB ({peak['kind']})",
+        ", ".join(f"{row['kind']} {row['peak_rss_bytes'] / 1e9:.2f}" for row in largest),
+        " GB"))
+    for row in rows:
+        if row["kind"] == "half":
+            found.append(_at_most(
+                f"peak memory, half the photo in holes at {row['megapixels']:.3g} MP",
+                row["peak_rss_bytes"] / 1e9, SHAPE_MEMORY_GB["half"],
+                f"{row['peak_rss_bytes'] / 1e9:.2f} GB",
+                f"{row['seconds']:.0f} s, {row['model_calls']} model calls", " GB"))
+    for group, members in (("thin", thin), ("half", [r for r in rows if r["kind"] == "half"])):
+        checked = [row for row in members if "check" in row]
+        if not checked:
+            continue
+        worst = max(checked, key=lambda row: row["check"]["max_abs_difference"])
+        size = "x".join(str(v) for v in reversed(worst["check"]["size"]))
+        found.append(_at_most(
+            f"tiles = whole-image pass, {'thin shapes' if group == 'thin' else 'half the photo'}"
+            f" (max abs difference over holes, {size})", worst["check"]["max_abs_difference"],
+            SHAPES_TOLERANCE[group], f"{worst['check']['max_abs_difference']:.2g}",
+            ", ".join(f"{row['kind']} {row['check']['max_abs_difference']:.2g}"
+                      for row in checked)))
+    return found
+
+
 def targets(results: dict) -> list[dict]:
     """One row per target of the issue: measured, goal, met, shortfall and a note."""
     rows = []
@@ -124,6 +190,7 @@ def targets(results: dict) -> list[dict]:
             f"{inference['keras_call']['images_per_second']:.0f}, predict "
             f"{inference['keras_predict']['images_per_second']:.0f} img/s"))
     rows += _windows_targets(results.get("windows"))
+    rows += _shape_targets(results.get("windows"))
     memory = results.get("memory")
     if memory:
         met = memory["peak_rss_gb"] < 3.0
@@ -234,6 +301,34 @@ def _windows_md(result: dict) -> str:
                   "peak RSS, whole image (GB)"], rows)
 
 
+def _shapes_md(result: dict) -> str:
+    """One row per hole shape and size: holes, the model's work, time, memory, and the
+    difference from the whole pass where it was checked."""
+    rows = result.get("shapes") or []
+    blemish = {row["megapixels"]: row["microseconds_per_hole_pixel"] for row in rows
+               if row["kind"] == "blemishes"}
+    lines = []
+    for row in rows:
+        height, width = row["size"]
+        ratio = blemish.get(row["megapixels"])
+        check = row.get("check")
+        lines.append([
+            row["kind"], f"{width}x{height} ({row['megapixels']:.3g} MP)",
+            f"{row['hole_pixels']:,} ({100 * row['hole_share']:.2f} %)",
+            f"{row['model_pixels_per_hole_pixel']:.0f} ({row['model_calls']} calls)",
+            f"{row['seconds']:.2f}", f"{row['microseconds_per_hole_pixel']:.2f}",
+            "" if ratio is None or row["kind"] == "half"
+            else f"{row['microseconds_per_hole_pixel'] / ratio:.2f}x",
+            f"{row['peak_rss_bytes'] / 1e9:.2f}",
+            "" if check is None else f"{check['max_abs_difference']:.2g}"])
+    if not lines:
+        return ""
+    model = rows[0]["model"]
+    return table([f"holes ({model})", "photo", "hole pixels", "model pixels per hole pixel",
+                  "seconds", "us per hole pixel", "vs blemishes", "peak RSS (GB)",
+                  "max hole difference from the whole pass"], lines)
+
+
 def _folders_md(result: dict) -> str:
     from _folders import folders_md
 
@@ -284,6 +379,9 @@ def markdown(results: dict) -> str:
         ("inference", "### Inference", lambda r: _inference_md(r["inference"])),
         ("windows", "### Inference on windows around the holes (photo-sized, CPU; the "
                     "whole-image pass for comparison)", lambda r: _windows_md(r["windows"])),
+        ("windows", "### Inference by hole shape: windows and tiles (CPU; the difference "
+                    "from the whole pass: the same shape at a size where that fits)",
+         lambda r: _shapes_md(r["windows"])),
         ("folders", "### A folder of photos: `inpaint_folder` against the model alone "
                     "(one mask, JPEGs, CPU)", lambda r: _folders_md(r["folders"])),
         ("xla", "### XLA (`jit_compile`)", lambda r: _xla_md(r["xla"])),
@@ -291,8 +389,9 @@ def markdown(results: dict) -> str:
          lambda r: _accuracy_md(r["accuracy"])),
     )
     for key, title, render in sections:
-        if results.get(key):
-            parts += [title, render(results)]
+        text = render(results) if results.get(key) else ""
+        if text:
+            parts += [title, text]
     return "\n\n".join(parts) + "\n"
 
 

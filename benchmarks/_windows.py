@@ -15,6 +15,15 @@ texture; uint8, drawn in strips so that making it costs little memory) with blem
 - ``memory`` (24 megapixels, 6000 x 4000, the same blemishes' density): the peak RSS
   (``VmHWM``) of the windowed pass, everything included: Python, TensorFlow, the model,
   the photo and the result.
+- ``shape`` (each hole shape at 12 and 24 megapixels, `photo_unet` by default, one child
+  per measurement): a thin stroke from corner to corner, a hand-drawn scribble, a frame
+  along the borders, 300 dust specks and blemishes, each at 0.2-1 % hole pixels, and
+  holes over half of the photo at the largest size (`damage`). The second of two runs
+  of `inpaint` (``windows="auto"``) is timed (the one run, for half the photo), as
+  microseconds per hole pixel; the model's pixels per hole pixel and its calls; the
+  peak RSS. Then, on the same shape at a size where the whole pass fits
+  (`windows_shapes_check_size`), the largest difference over hole pixels between
+  `inpaint` and the whole-image pass (``windows=False``).
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DIAMETERS = (6, 20)  # pixels across a blemish
 WHOLE_BYTES_PER_PIXEL = 1000  # the whole pass's peak on a CPU (measured: 980 at 12 MP)
+SHAPES = ("stroke", "scribble", "frame", "dust", "blemishes")  # 0.2-1 % hole pixels
+HALF = "half"  # holes over half of the photo
 
 
 def photo(height: int, width: int, seed: int = 0, strip: int = 256):
@@ -74,6 +85,50 @@ def blemishes(height: int, width: int, count: int, seed: int = 0):
         centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
         cv2.ellipse(mask, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
     return mask
+
+
+def damage(kind: str, height: int, width: int, seed: int = 0):
+    """uint8 mask (1 = hole) of one hole shape, drawn at the photo's size: "stroke" (a
+    line from corner to corner, ``side / 500`` px thick), "scribble" (a pen's random
+    walk over the middle, ``side / 400`` px), "frame" (a rectangle ``side / 100`` px in
+    from the borders, ``side / 1000`` px), "dust" (300 round specks of 2 to
+    ``side / 300`` px radius), "blemishes" (12 per megapixel), all at 0.2-1 % of the
+    pixels; or "half" (thick strokes and blobs until half of the pixels are holes)."""
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    side = min(height, width)
+    mask = np.zeros((height, width), np.uint8)
+    if kind == "stroke":
+        return cv2.line(mask, (0, 0), (width - 1, height - 1), 1, max(3, side // 500))
+    if kind == "scribble":
+        angles = np.cumsum(rng.normal(0, 0.9, 40))
+        steps = np.stack([np.cos(angles), np.sin(angles)], 1).cumsum(axis=0)
+        steps = (steps - steps.min(0)) / np.maximum(np.ptp(steps, 0), 1e-9)
+        points = np.stack([width * (0.15 + 0.7 * steps[:, 0]),
+                           height * (0.15 + 0.7 * steps[:, 1])], 1)
+        return cv2.polylines(mask, [np.round(points).astype(np.int32)], False, 1,
+                             max(3, side // 400))
+    if kind == "frame":
+        inset = side // 100
+        return cv2.rectangle(mask, (inset, inset), (width - 1 - inset, height - 1 - inset), 1,
+                             max(2, side // 1000))
+    if kind == "dust":
+        for _ in range(300):
+            centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+            cv2.circle(mask, centre, int(rng.integers(2, max(3, side // 300) + 1)), 1, -1)
+        return mask
+    if kind == "blemishes":
+        return blemishes(height, width, max(1, round(12 * height * width / 1e6)), seed=seed)
+    if kind == HALF:
+        while mask.mean() < 0.5:
+            a = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+            b = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+            cv2.line(mask, a, b, 1, max(2, int(side * rng.uniform(0.02, 0.08))))
+            cv2.circle(mask, b, max(2, int(side * rng.uniform(0.02, 0.1))), 1, -1)
+        return mask
+    raise ValueError(f"Unknown hole shape {kind!r}: one of {(*SHAPES, HALF)}")
 
 
 def _peak_rss_bytes() -> int:
@@ -152,6 +207,54 @@ def _memory(options: dict) -> dict:
             "output_shape": list(filled.shape)}
 
 
+def _shape(options: dict) -> dict:
+    import numpy as np
+
+    from inpaint_tf import pretrained
+    from inpaint_tf.inference import inpainting
+
+    calls = []
+    original = inpainting._predictor
+
+    def recording(network):  # the model's input pixels, call by call
+        predict = original(network)
+        return lambda image, mask: calls.append(image.shape) or predict(image, mask)
+
+    inpainting._predictor = recording
+    kind, (height, width) = options["kind"], options["size"]
+    model = pretrained(options["model"])
+    image, mask = photo(height, width), damage(kind, height, width, seed=1)
+    hole_pixels = int(mask.sum())
+    small = photo(256, 256, seed=3)  # warm-up: traces the model
+    inpainting.inpaint(model, small, blemishes(256, 256, 3), verbose=0)
+    runs = 1 if kind == HALF else 2
+    for _ in range(runs):
+        calls.clear()
+        started = time.perf_counter()
+        inpainting.inpaint(model, image, mask, verbose=0)
+        seconds = time.perf_counter() - started
+    model_pixels = sum(n * h * w for n, h, w, _ in calls)
+    report = {"kind": kind, "size": [height, width], "megapixels": height * width / 1e6,
+              "model": options["model"], "hole_pixels": hole_pixels,
+              "hole_share": hole_pixels / (height * width), "seconds": seconds,
+              "runs": runs, "microseconds_per_hole_pixel": 1e6 * seconds / hole_pixels,
+              "model_calls": len(calls), "model_pixels": model_pixels,
+              "model_pixels_per_hole_pixel": model_pixels / hole_pixels,
+              "peak_rss_bytes": _peak_rss_bytes()}
+    check = options.get("check_size")
+    if check:  # the same shape where the whole pass fits: tiles against it
+        height, width = check
+        image, mask = photo(height, width, seed=2), damage(kind, height, width, seed=1)
+        windowed = inpainting.inpaint(model, image, mask, verbose=0)
+        whole = inpainting.inpaint(model, image, mask, windows=False, verbose=0)
+        difference = np.abs(windowed - whole)[np.broadcast_to(mask[..., None] > 0,
+                                                              whole.shape)]
+        report["check"] = {"size": [height, width], "hole_pixels": int(mask.sum()),
+                           "max_abs_difference": float(difference.max()),
+                           "mean_abs_difference": float(difference.mean())}
+    return report
+
+
 def _child(mode: str, options: dict) -> dict:
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     completed = subprocess.run([sys.executable, __file__, mode, json.dumps(options)],
@@ -185,10 +288,34 @@ def windows_table(settings) -> dict:
         print(f"  whole image not run: {compare['whole_skipped']}", flush=True)
     print(f"  {memory['megapixels']:.3g} MP with windows: peak RSS {memory['peak_rss_gb']:.2f} GB "
           f"({memory['seconds']:.1f} s)", flush=True)
-    return {"model": model, "compare": compare, "memory": memory}
+    return {"model": model, "compare": compare, "memory": memory,
+            "shapes": shapes_table(settings)}
+
+
+def shapes_table(settings) -> list[dict]:
+    """Every hole shape at every size of `settings.windows_shapes_sizes`, and half of the
+    photo in holes at the largest, each in its own child process."""
+    sizes = [list(size) for size in settings.windows_shapes_sizes]
+    jobs = [(kind, size) for size in sizes for kind in SHAPES]
+    jobs.append((HALF, max(sizes, key=lambda s: s[0] * s[1])))
+    rows = []
+    for kind, size in jobs:
+        checked = size == sizes[0] or kind == HALF  # once per shape
+        check = list(settings.windows_shapes_check_size) if checked else None
+        row = _child("shape", {"kind": kind, "size": size, "check_size": check,
+                               "model": settings.windows_shapes_model})
+        rows.append(row)
+        difference = row.get("check", {}).get("max_abs_difference")
+        print(f"  {kind} at {row['megapixels']:.3g} MP ({100 * row['hole_share']:.2f} % holes):"
+              f" {row['seconds']:.1f} s, {row['microseconds_per_hole_pixel']:.1f} us per hole "
+              f"pixel, peak RSS {row['peak_rss_bytes'] / 1e9:.2f} GB"
+              + ("" if difference is None else f", max hole difference {difference:.2g}"),
+              flush=True)
+    return rows
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE))
     mode, options = sys.argv[1], json.loads(sys.argv[2])
-    print(json.dumps(_compare(options) if mode == "compare" else _memory(options)))
+    measure = {"compare": _compare, "memory": _memory, "shape": _shape}[mode]
+    print(json.dumps(measure(options)))

@@ -6,7 +6,9 @@ input pipeline against ours; the conv autoencoder's layers at both precisions; i
 pipeline samples/s; Keras against SavedModel
 inference; file size and CPU latency per image of each export format (Keras, SavedModel,
 TFLite, ONNX Runtime); inference on windows around the holes against the whole image on
-a 12-megapixel photo, and the memory of a 24-megapixel one; a folder of JPEGs through
+a 12-megapixel photo, and the memory of a 24-megapixel one; time per hole pixel and peak
+memory of each hole shape (strokes, scribbles, frames, dust, blemishes, half the photo)
+at 12 and 24 megapixels; a folder of JPEGs through
 `inpaint_folder` against the model alone; peak memory of a training run on the full split;
 XLA on and off; and whether mixed precision costs accuracy. Prints Markdown tables,
 writes the results as JSON (``benchmarks/results/<date>.json``) and, for a full run,
@@ -68,6 +70,9 @@ class Settings:
     windows_blemishes: int = 20
     windows_repeats: int = 3  # windowed runs (median); the whole pass runs once
     windows_memory_size: tuple = (4000, 6000)  # 24 megapixels, windowed only
+    windows_shapes_model: str = "photo_unet"  # the hole shapes of scanned photos
+    windows_shapes_sizes: tuple = ((3000, 4000), (4000, 6000))  # 12 and 24 megapixels
+    windows_shapes_check_size: tuple = (1200, 1600)  # where the whole pass fits
     folders_model: str = "own_unet_irregular"  # inpaint_folder against the model alone
     folders_size: tuple = (3000, 4000)  # (height, width) of each JPEG: 12 megapixels
     folders_photos: int = 8
@@ -95,7 +100,8 @@ QUICK = Settings(
     inference_images=16, inference_batch=8, inference_repeats=2, latency_calls=3,
     formats_models=("conv_autoencoder",), formats_repeats=2,
     windows_size=(240, 320), windows_blemishes=4, windows_repeats=1,
-    windows_memory_size=(300, 400), folders_size=(120, 160), folders_photos=3,
+    windows_memory_size=(300, 400), windows_shapes_sizes=((240, 320),),
+    windows_shapes_check_size=(160, 224), folders_size=(120, 160), folders_photos=3,
     folders_blemishes=2,
     memory_counts=(256, 32, 32), memory_steps=2, memory_scored_images=16,
     xla_models=("conv_autoencoder",), xla_batches={"conv_autoencoder": 2},

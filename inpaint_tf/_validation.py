@@ -13,12 +13,12 @@ import numpy as np
 _RANGE_TOLERANCE = 1e-3
 
 
-def as_float_images(images, name: str = "images", channels: int = 3) -> np.ndarray:
-    """Returns `images` as float32 (N, H, W, channels) in [0, 1].
+def as_image_batch(images, name: str = "images", channels: int = 3) -> np.ndarray:
+    """Returns `images` checked as (N, H, W, channels): uint8 as it is (no copy), float
+    as float32 in [0, 1].
 
-    uint8 input is scaled by 1/255 (the documented conversion). Float input must
-    already lie in [0, 1]; NaN, Inf, other ranks, channel counts or dtypes raise
-    `ValueError`.
+    Float input must already lie in [0, 1]; NaN, Inf, other ranks, channel counts or
+    dtypes raise `ValueError`.
     """
     array = np.asarray(images)
     if array.ndim != 4:
@@ -34,7 +34,7 @@ def as_float_images(images, name: str = "images", channels: int = 3) -> np.ndarr
     if array.shape[0] == 0:
         raise ValueError(f"`{name}` is empty. Received: {name}.shape={array.shape}")
     if array.dtype == np.uint8:
-        return array.astype(np.float32) / np.float32(255.0)
+        return array
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.floating):
         raise ValueError(
             f"`{name}` must be uint8 (0..255) or float in [0, 1]. "
@@ -50,6 +50,19 @@ def as_float_images(images, name: str = "images", channels: int = 3) -> np.ndarr
             f"scaled automatically). Received: values in [{low:.4g}, {high:.4g}]"
         )
     return np.clip(array, 0.0, 1.0)
+
+
+def as_float_images(images, name: str = "images", channels: int = 3) -> np.ndarray:
+    """Returns `images` as float32 (N, H, W, channels) in [0, 1].
+
+    uint8 input is scaled by 1/255 (the documented conversion). Float input must
+    already lie in [0, 1]; NaN, Inf, other ranks, channel counts or dtypes raise
+    `ValueError` (the checks of `as_image_batch`).
+    """
+    array = as_image_batch(images, name, channels)
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / np.float32(255.0)
+    return array
 
 
 def as_binary_masks(masks, name: str = "masks", like: np.ndarray | None = None) -> np.ndarray:

@@ -97,7 +97,7 @@ def test_quick_run_writes_every_section(quick_run):
 @pytest.mark.slow
 def test_quick_run_lists_every_target_and_appends_markdown(quick_run):
     results, markdown = quick_run
-    assert len(results["targets"]) == 14
+    assert len(results["targets"]) == 22
     speedups = [row for row in results["targets"] if "over the study's pipeline" in row["target"]]
     assert [row["target"].split()[0] for row in speedups] == list(MODELS)
     assert all(row["met"] in (True, False, None) for row in results["targets"])
@@ -281,6 +281,58 @@ def test_window_targets_check_speed_up_sameness_and_memory():
     assert same["measured"] == "not measured"
     assert "| 4000x3000 (12 MP), 20 blemishes" in _report._windows_md(
         _windows_results()["windows"])
+
+
+def _shape_rows(stroke_us=(2.0, 2.5), peak_gb=1.5, half_gb=3.0, difference=1e-5):
+    rows = []
+    for size, megapixels in (([3000, 4000], 12.0), ([4000, 6000], 24.0)):
+        index = 0 if megapixels == 12.0 else 1
+        for kind, us in (("stroke", stroke_us[index]), ("blemishes", 1.0)):
+            row = {"kind": kind, "size": size, "megapixels": megapixels, "model": "photo_unet",
+                   "hole_pixels": 30_000, "hole_share": 0.0025, "seconds": 1.0,
+                   "microseconds_per_hole_pixel": us, "model_calls": 3,
+                   "model_pixels_per_hole_pixel": 40.0, "peak_rss_bytes": peak_gb * 1e9}
+            if megapixels == 12.0:
+                row["check"] = {"size": [1200, 1600], "hole_pixels": 4000,
+                                "max_abs_difference": difference, "mean_abs_difference": 0.0}
+            rows.append(row)
+    rows.append({"kind": "half", "size": [4000, 6000], "megapixels": 24.0,
+                 "model": "photo_unet", "hole_pixels": 12_000_000, "hole_share": 0.5,
+                 "seconds": 300.0, "microseconds_per_hole_pixel": 25.0, "model_calls": 81,
+                 "model_pixels_per_hole_pixel": 5.5, "peak_rss_bytes": half_gb * 1e9,
+                 "check": {"size": [1200, 1600], "hole_pixels": 960_000,
+                           "max_abs_difference": 0.03, "mean_abs_difference": 0.002}})
+    return {"model": "own_unet_irregular", "shapes": rows}
+
+
+def test_shape_targets_check_cost_memory_and_sameness():
+    cost, memory, half, thin_same, half_same = _report._shape_targets(_shape_rows())
+    assert cost["measured"] == "2.00x / 2.50x" and cost["met"] is True
+    assert cost["target"].startswith("stroke: time per hole pixel")
+    assert (memory["measured"], memory["met"]) == ("1.50 GB (stroke)", True)
+    assert (half["measured"], half["met"]) == ("3.00 GB", True)
+    assert thin_same["met"] is True and "1600x1200" in thin_same["target"]
+    assert (half_same["measured"], half_same["met"]) == ("0.03", True)
+    cost, memory, half, thin_same, _ = _report._shape_targets(
+        _shape_rows((2.0, 3.3), 2.2, 4.4, 2e-3))
+    assert cost["met"] is False and cost["miss"] == "over by 10%"
+    assert memory["met"] is False and half["met"] is False and thin_same["met"] is False
+    assert _report._shape_targets({"model": "x"}) == []
+    markdown = _report._shapes_md(_shape_rows())
+    assert "| stroke | 4000x3000 (12 MP) | 30,000 (0.25 %) | 40 (3 calls) |" in markdown
+    assert "| half | 6000x4000 (24 MP) |" in markdown and "2.50x" in markdown
+
+
+def test_bench_hole_shapes_are_seeded_and_hold_their_share():
+    from _windows import HALF, SHAPES, damage
+
+    for kind in (*SHAPES, HALF):
+        mask = damage(kind, 600, 800, seed=1)
+        np.testing.assert_array_equal(mask, damage(kind, 600, 800, seed=1))
+        assert mask.dtype == np.uint8 and set(np.unique(mask)) == {0, 1}
+        assert (0.5 <= mask.mean() < 0.6) if kind == HALF else (0.001 < mask.mean() < 0.03)
+    with pytest.raises(ValueError, match="Unknown hole shape 'cracks'"):
+        damage("cracks", 10, 10)
 
 
 def test_bench_photo_and_blemishes_are_seeded_and_sized():

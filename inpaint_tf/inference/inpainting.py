@@ -31,7 +31,7 @@ import numpy as np
 
 from inpaint_tf._validation import (
     as_binary_masks,
-    as_float_images,
+    as_image_batch,
     check_positive_int,
     is_int,
 )
@@ -210,10 +210,18 @@ def _chunks(count: int, pixels: int, batch_size: int):
         yield slice(start, min(start + step, count))
 
 
+def _floats(array: np.ndarray) -> np.ndarray:
+    """float32 in [0, 1]: uint8 scaled by 1/255 (as `as_float_images` does), else as it
+    is (already checked), masks (bool) as 0 and 1."""
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / np.float32(255.0)
+    return array.astype(np.float32, copy=False)
+
+
 def _whole_call(predict, images, masks, results, indices, multiple) -> None:
     """One model call on whole images of one size."""
-    image = np.stack([images[i] for i in indices])
-    mask = np.stack([masks[i] for i in indices])
+    image = _floats(np.stack([images[i] for i in indices]))
+    mask = _floats(np.stack([masks[i] for i in indices]))
     output = composite(_run(predict, image, mask, multiple), image, mask)
     for index, values in zip(indices, output):
         results[index][...] = values
@@ -221,8 +229,8 @@ def _whole_call(predict, images, masks, results, indices, multiple) -> None:
 
 def _window_call(predict, images, masks, results, labels, chunk, multiple) -> None:
     """One model call on windows of one size; each writes only its own hole pixels."""
-    image = np.stack([_windows.crop(images[w.image], w) for w in chunk])
-    mask = np.stack([_windows.crop(masks[w.image], w) for w in chunk])
+    image = _floats(np.stack([_windows.crop(images[w.image], w) for w in chunk]))
+    mask = _floats(np.stack([_windows.crop(masks[w.image], w) for w in chunk]))
     for window, values in zip(chunk, _run(predict, image, mask, multiple)):
         _windows.paste(results[window.image], labels[window.image], window, values)
 
@@ -297,8 +305,10 @@ def _progress_bar(verbose, calls: int, total: int):
 
 
 def _inputs(images, masks) -> tuple[list, list, str]:
-    """The images and masks as lists of (H, W, 3) and (H, W, 1) float32 arrays, and
-    the form of the answer: "list", "batch" or "single"."""
+    """The images and masks as lists of checked (H, W, 3) arrays (uint8 as given, so
+    that a photo is converted to floats only window by window, else float32 in [0, 1])
+    and (H, W, 1) bool masks; and the form of the answer: "list", "batch" or
+    "single"."""
     if isinstance(images, (list, tuple)):
         if not isinstance(masks, (list, tuple)) or len(masks) != len(images):
             raise ValueError("`masks` must be a list of one mask per image when `images` is "
@@ -307,22 +317,22 @@ def _inputs(images, masks) -> tuple[list, list, str]:
                              + (f" ({len(masks)})" if isinstance(masks, (list, tuple)) else ""))
         if not images:
             raise ValueError("`images` is empty. Received: images=[]")
-        floats, holes = [], []
+        checked, holes = [], []
         for number, (image, mask) in enumerate(zip(images, masks)):
             image = np.asarray(image)
             if image.ndim != 3:
                 raise ValueError(f"`images[{number}]` must have shape (H, W, 3). "
                                  f"Received: images[{number}].shape={image.shape}")
-            image = as_float_images(image[None], f"images[{number}]")
+            image = as_image_batch(image[None], f"images[{number}]")
             holes.append(as_binary_masks(np.asarray(mask)[None], f"masks[{number}]",
-                                         like=image)[0])
-            floats.append(image[0])
-        return floats, holes, "list"
+                                         like=image)[0] > 0.5)
+            checked.append(image[0])
+        return checked, holes, "list"
     single = np.ndim(images) == 3
     if single:
         images, masks = np.asarray(images)[None], np.asarray(masks)[None]
-    images = as_float_images(images)
-    masks = as_binary_masks(masks, like=images)
+    images = as_image_batch(images)
+    masks = as_binary_masks(masks, like=images) > 0.5
     return list(images), list(masks), "single" if single else "batch"
 
 
@@ -442,7 +452,12 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
     limit = None if field is None else math.ceil(field / 2)
 
     # Windows read the input, never each other's fill.
-    output = [image.copy() for image in images] if form == "list" else np.stack(images)
+    if form == "list":
+        output = [_floats(image) if image.dtype == np.uint8 else image.copy()
+                  for image in images]
+    else:
+        output = np.stack(images)
+        output = _floats(output) if output.dtype == np.uint8 else output
     results = list(output)
     whole, labels, planned = [], {}, []
     for index, mask in enumerate(masks):
