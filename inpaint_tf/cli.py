@@ -175,7 +175,25 @@ def train_command(args):
     print(f"run folder: {run.path}")
 
 
+class _MakeStrategyFirst(argparse.Action):
+    """``--strategy multi-worker`` forms its cluster before TensorFlow's runtime starts,
+    which `main` does right after reading the command line: the strategy is made here."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        if value == "multi-worker":
+            from inpaint_tf.training.distribution import make_strategy
+
+            try:
+                with _native_stderr_muted():
+                    make_strategy(value)
+            except (ValueError, RuntimeError) as error:
+                parser.error(str(error))
+        setattr(namespace, self.dest, value)
+
+
 def _configure_train(parser):
+    from inpaint_tf.training.distribution import STRATEGIES
+
     parser.add_argument("config", help="experiment config (TOML)")
     parser.add_argument("--epochs", type=int, default=None, help="override training.epochs")
     parser.add_argument("--steps-per-epoch", type=int, default=None,
@@ -184,8 +202,12 @@ def _configure_train(parser):
     parser.add_argument("--out", default=None, help="run folder (default runs/<config name>)")
     parser.add_argument("--precision", choices=("float32", "mixed"), default="float32",
                         help="mixed = bfloat16 on CPU, float16 with loss scaling on GPU")
-    parser.add_argument("--strategy", choices=("default", "mirrored"), default="default",
-                        help="mirrored = tf.distribute.MirroredStrategy over all GPUs")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="default",
+                        action=_MakeStrategyFirst,
+                        help="mirrored = this host's GPUs; multi-worker = several hosts, the "
+                        "cluster in $TF_CONFIG (run the same command on each; the run folder "
+                        "on storage they share); tpu = the TPU of this VM ($INPAINT_TF_TPU "
+                        "names another). training.batch_size stays the global batch")
     parser.add_argument("--seed", type=int, default=None, help="override training.seed")
     parser.add_argument("--deterministic", action="store_true",
                         help="TensorFlow op determinism (bit-identical re-runs on CPU)")

@@ -28,7 +28,13 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_resume import _assert_resumed_like_uninterrupted, _epochs_done, _log_rows
+from test_resume import (
+    AUTOENCODER_TOML,
+    _assert_resumed_like_uninterrupted,
+    _epochs_done,
+    _log_rows,
+    write_cifar_like,
+)
 
 from inpaint_tf.configs import config_from_dict, load_config
 from inpaint_tf.data import synthetic_split
@@ -329,6 +335,11 @@ class Processes:
         self.folder, self.started = folder, []
 
     def start(self, family, run, weights, strategy, name, tf_config=None):
+        return self.start_command(
+            [sys.executable, str(WORKER), family, str(run), str(weights), strategy], name,
+            tf_config)
+
+    def start_command(self, command, name, tf_config=None):
         temporary = self.folder / f"tmp_{name}"  # the worker's temporary run folder goes here
         temporary.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0",
@@ -338,18 +349,19 @@ class Processes:
         if tf_config is not None:
             env["TF_CONFIG"] = json.dumps(tf_config)
         log = self.folder / f"{name}.log"
-        process = subprocess.Popen(
-            [sys.executable, str(WORKER), family, str(run), str(weights), strategy],
-            stdout=subprocess.DEVNULL, stderr=log.open("w"), env=env, cwd=TESTS)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log.open("w"),
+                                   env=env, cwd=TESTS)
         process.log, process.temporary = log, temporary
         self.started.append(process)
         return process
 
-    def start_cluster(self, family, run, weights, name):
+    def start_cluster(self, family, run, weights, name, command=None):
         ports = _free_ports(2)
         cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
-        return [self.start(family, run, weights, "multi-worker", f"{name}_worker{index}",
-                           {"cluster": cluster, "task": {"type": "worker", "index": index}})
+        command = command or [sys.executable, str(WORKER), family, str(run), str(weights),
+                              "multi-worker"]
+        return [self.start_command(command, f"{name}_worker{index}",
+                                   {"cluster": cluster, "task": {"type": "worker", "index": index}})
                 for index in range(2)]
 
     @staticmethod
@@ -511,3 +523,33 @@ def test_the_strategies_are_named_in_the_training_namespace():
     from inpaint_tf import training
 
     assert training.STRATEGIES is distribution.STRATEGIES
+
+
+def test_the_cli_forms_the_cluster_before_tensorflow_starts(monkeypatch):
+    from inpaint_tf import cli
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["train", "any.toml", "--strategy", "multi-worker"])
+    assert raised.value.code == 2  # refused while the command line is read
+    with pytest.raises(SystemExit):
+        cli.main(["train", "any.toml", "--strategy", "gpus"])
+
+
+@pytest.mark.slow
+def test_inpaint_tf_train_on_two_workers(processes, tmp_path):
+    """The command a user runs on each host, with TF_CONFIG: both end, the chief's run
+    folder is whole."""
+    config = tmp_path / "tiny.toml"
+    config.write_text(AUTOENCODER_TOML)
+    data = write_cifar_like(tmp_path / "cifar.npz")
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "inpaint_tf.cli", "train", str(config), "--data", str(data),
+               "--out", str(run), "--strategy", "multi-worker", "--epochs", "1",
+               "--steps-per-epoch", "4"]
+    for process in processes.start_cluster("unet", run, None, "cli", command):
+        Processes.finish(process)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["strategy"] == "multi-worker" and metrics["epochs"] == 1
+    assert {p.name for p in run.iterdir()} >= {"config.toml", "state.json", "log.csv",
+                                              "model.keras", "saved_model", "checkpoints"}
