@@ -117,7 +117,8 @@ def _add_data_option(parser):
 
 
 @command("baselines", "Score the classical baselines on the CIFAR-10 test set.",
-         "inpaint-tf baselines --masks irregular --n 10000 --out baselines.md")
+         "inpaint-tf baselines --masks irregular --n 10000 --out baselines.md\n"
+         "inpaint-tf baselines --masks irregular --n 1000 --baselines navier_stokes,fsr_best")
 def baselines_command(args):
     from inpaint_tf.data import load_cifar10
     from inpaint_tf.evaluation.baselines import BASELINES, run_baselines
@@ -130,7 +131,7 @@ def baselines_command(args):
     tables = []
     for kind in kinds:
         masks = eval_masks(kind, n, height=test.images.shape[1], width=test.images.shape[2])
-        names = args.baselines.split(",") if args.baselines else list(BASELINES)
+        names = _baseline_names(args.baselines, tuple(BASELINES))
         tables.append(run_baselines(test.images[:n], masks, mask_kind=kind,
                                     fill_value=args.fill_value, names=names))
     import pandas as pd
@@ -148,7 +149,9 @@ def _configure_baselines(parser):
                         help=f"mask kinds, comma-separated (default: all of {MASK_KINDS})")
     parser.add_argument("--n", type=int, default=10_000, help="test images (default 10000)")
     parser.add_argument("--baselines", default=None,
-                        help="comma-separated subset of identity,mean_fill,telea,navier_stokes")
+                        help="comma-separated, of identity, mean_fill, navier_stokes, telea, "
+                             "biharmonic, fsr_fast, fsr_best, or 'all' (default: all that "
+                             "run here but fsr_best, about 1 s per image: hours on 10000)")
     parser.add_argument("--fill-value", type=float, default=0.0,
                         help="value in the holes of the input (default 0)")
     parser.add_argument("--out", default=None, help="also write the table (.md or .csv)")
@@ -156,6 +159,13 @@ def _configure_baselines(parser):
 
 
 baselines_command.configure = _configure_baselines
+
+
+def _baseline_names(text: str | None, every: tuple) -> tuple | None:
+    """--baselines: None (the library's default), 'all' (`every`) or a list."""
+    if text is None:
+        return None
+    return every if text.strip() == "all" else tuple(text.split(","))
 
 
 @command("train", "Train an experiment config into a run folder (re-run to resume).",
@@ -251,17 +261,26 @@ def _print_bins(row):
 
 
 def _evaluate_photos(args):
-    from inpaint_tf.evaluation.photos import PHOTO_MASK_KINDS, photo_table
+    from inpaint_tf.evaluation.photos import (
+        PHOTO_BASELINES,
+        PHOTO_MASK_KINDS,
+        photo_table,
+        photo_times,
+    )
     from inpaint_tf.evaluation.protocols import format_markdown, write_table
     from inpaint_tf.evaluation.runs import evaluate_run_on_photos
 
     reference = args.run or args.model
     rows = evaluate_run_on_photos(reference, args.photos, masks=args.masks or PHOTO_MASK_KINDS,
                                   seed=args.seed, n=args.n, samples=args.samples,
+                                  baselines=_baseline_names(args.baselines, PHOTO_BASELINES),
                                   progress=sys.stdout.isatty())
     name = rows[-1]["name"]
     table = photo_table(rows, name=name)
+    times = photo_times(rows)
     print(format_markdown(table))
+    print()
+    print(format_markdown(times))
     if args.out:
         write_table(table, args.out)
         print(f"table written to {args.out}")
@@ -287,8 +306,13 @@ def _configure_evaluate(parser):
     parser.add_argument("--area-bins", action="store_true",
                         help="also score per hole-share bin (0-10%%, ..., 40-60%%)")
     parser.add_argument("--photos", nargs="+", default=None, metavar="DIR",
-                        help="score on these photo folders at full size, beside "
-                             "Navier-Stokes and Telea (README, 'Photos')")
+                        help="score on these photo folders at full size, beside the "
+                             "classical methods (README, 'Photos')")
+    parser.add_argument("--baselines", default=None,
+                        help="with --photos: the classical methods, comma-separated, of "
+                             "navier_stokes, telea, biharmonic, fsr_fast, fsr_best, or "
+                             "'all' (default: all that run here but fsr_best, which takes "
+                             "about 15 s per 0.5 MP photo: hours on a test set)")
     parser.add_argument("--out", default=None,
                         help="with --photos: write the table (.md or .csv)")
     parser.add_argument("--samples", default=None,

@@ -162,7 +162,7 @@ def test_plot_hole_crops_draws_one_row_per_photo(rng, tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_evaluates_a_model_file_on_a_photo_folder(tmp_path, rng):
+def test_cli_evaluates_a_model_file_on_a_photo_folder(tmp_path, rng, capsys):
     from inpaint_tf import cli
     from inpaint_tf.models import build_unet_autoencoder
 
@@ -174,13 +174,29 @@ def test_cli_evaluates_a_model_file_on_a_photo_folder(tmp_path, rng):
     tiny_model.save(tmp_path / "tiny.keras")
     code = cli.main(["evaluate", str(tmp_path / "tiny.keras"), "--photos", str(tmp_path),
                      "--masks", "blobs", "--masks", "medium_strokes", "--out",
-                     str(tmp_path / "table.md"), "--samples", str(tmp_path / "crops.png")])
+                     str(tmp_path / "table.md"), "--samples", str(tmp_path / "crops.png"),
+                     "--baselines", "navier_stokes,fsr_fast"])
     assert code == 0
     table = (tmp_path / "table.md").read_text()
     assert "| blobs | 2 |" in table and "| medium_strokes | 2 |" in table
+    assert "| navier_stokes PSNR | fsr_fast PSNR | experiment PSNR | best classical |" in table
+    printed = capsys.readouterr().out
+    assert "| method | blobs (s/photo) | medium_strokes (s/photo) | all (s/photo) |" in printed
+    assert "\n| fsr_fast | " in printed and "\n| experiment | " in printed
     assert (tmp_path / "crops.png").is_file()
     assert cli.main(["evaluate", str(tmp_path / "tiny.keras"), "--masks", "blobs",
                      "--masks", "irregular"]) == 2  # several kinds only with --photos
+    assert cli.main(["evaluate", str(tmp_path / "tiny.keras"), "--photos", str(tmp_path),
+                     "--baselines", "telea,pm"]) == 2
+    assert "Unknown baseline 'pm'" in capsys.readouterr().err
+
+
+def test_the_clis_baseline_lists():
+    from inpaint_tf import cli
+
+    assert cli._baseline_names(None, ("a", "b")) is None  # the library's default
+    assert cli._baseline_names(" all ", ("a", "b")) == ("a", "b")
+    assert cli._baseline_names("telea,fsr_best", ("a",)) == ("telea", "fsr_best")
 
 
 # --------------------------------------------------------------------------- reading photos

@@ -1,4 +1,4 @@
-"""A first look without training: released models beside Navier–Stokes and Telea.
+"""A first look without training: released models beside the classical methods.
 
 `run_demo` writes everything into one folder.
 
@@ -10,8 +10,10 @@ fixed mask of that family. Outputs:
 - ``photo_<model>.png``: the whole photo with its holes, Navier–Stokes, the model
   and the original;
 - ``samples.png``: crops around the holes of every family;
-- the hole figures of all three methods, on this one photo, at the head of
-  ``figures.md``.
+- at the head of ``figures.md``, on this one photo: the hole figures of the model
+  and of the classical methods that run here (Navier–Stokes, Telea, biharmonic,
+  FSR fast; ``fsr_best`` is left out, about 15 s per family), the best of them
+  and the model's margin over it, and each method's seconds per photo.
 
 **Then the CIFAR-10 models.** Each serves some mask kinds. For each one, a sample
 grid (original | mask | masked input | Navier–Stokes | the model) is written to
@@ -77,7 +79,8 @@ def _is_photo_model(manifest: dict) -> bool:
 
 
 def run_demo(out, names=None, n: int = 1000, data=None, photo=None) -> list[str]:
-    """Inpaints with released models, Navier–Stokes and Telea; returns the lines of figures.
+    """Inpaints with released models and the classical methods; returns the lines of
+    figures.
 
     Args:
         out: output folder.
@@ -116,32 +119,45 @@ def run_demo(out, names=None, n: int = 1000, data=None, photo=None) -> list[str]
 
 def _photo_demo(out: Path, names, photo) -> tuple[list[str], list[Path]]:
     """The headline: each photo model on one real photo, per hole family, beside
-    Navier–Stokes and Telea on identical holes."""
-    from inpaint_tf.evaluation.photos import PHOTO_BASELINES, PhotoSet, compare_on_photos
+    the classical methods on identical holes."""
+    from inpaint_tf.evaluation.baselines import available_baselines
+    from inpaint_tf.evaluation.photos import (
+        PHOTO_BASELINES,
+        PhotoSet,
+        best_baselines,
+        compare_on_photos,
+        margins,
+    )
     from inpaint_tf.masks import photo_mask
     from inpaint_tf.plotting import plot_hole_crops, show_images
     from inpaint_tf.presets.released import pretrained
 
     image, label = demo_photo(photo)
     height, width = image.shape[:2]
+    baselines = available_baselines(PHOTO_BASELINES)
+    columns = ["model", "masks", "hole share", "model hole PSNR (dB)",
+               *(f"{method} (dB)" for method in baselines), "best classical",
+               "margin (dB)", "model hole SSIM"]
     lines = [f"# A real photo at full size: {label}, {width} x {height}", "",
              "Hole PSNR and SSIM on this one photo (one mask per family); the models' "
              "figures on the photo test sets are in their manifests.", "",
-             "| model | masks | hole share | model hole PSNR (dB) | NS hole PSNR (dB) | "
-             "Telea hole PSNR (dB) | model hole SSIM | NS hole SSIM |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     photos = PhotoSet([label], [image])
-    pictures = []
+    pictures, seconds = [], {}
     for name in names:
         model = pretrained(name)
-        rows = compare_on_photos(model, photos, PHOTO_DEMO_KINDS, name=name)
+        rows = compare_on_photos(model, photos, PHOTO_DEMO_KINDS, baselines=baselines,
+                                 name=name)
+        best, gaps = best_baselines(rows), margins(rows, name)
         for kind in PHOTO_DEMO_KINDS:
             of_kind = {row["name"]: row for row in rows if row["masks"] == kind}
-            ours, ns, telea = (of_kind[m] for m in (name, *PHOTO_BASELINES))
-            lines.append(f"| {name} | {kind} | {ours['hole_share']:.3f} | "
-                         f"{ours['hole_psnr']:.2f} | {ns['hole_psnr']:.2f} | "
-                         f"{telea['hole_psnr']:.2f} | {ours['hole_ssim']:.3f} | "
-                         f"{ns['hole_ssim']:.3f} |")
+            ours = of_kind[name]
+            cells = [name, kind, f"{ours['hole_share']:.3f}", f"{ours['hole_psnr']:.2f}",
+                     *(f"{of_kind[method]['hole_psnr']:.2f}" for method in baselines),
+                     best[kind], f"{gaps[kind]:+.2f}", f"{ours['hole_ssim']:.3f}"]
+            lines.append("| " + " | ".join(cells) + " |")
+        for row in rows:
+            seconds.setdefault(row["name"], []).append(row["seconds_per_photo"])
         masks = [photo_mask(kind, image) for kind in PHOTO_DEMO_KINDS]
         ns_fills, model_fills = _photo_fills(model, image, masks)
         crops = out / f"photo_samples_{name}.png"
@@ -155,6 +171,8 @@ def _photo_demo(out: Path, names, photo) -> tuple[list[str], list[Path]]:
                     titles=["holes", "Navier-Stokes", name, "original"], columns=4,
                     path=whole, close=True, panel_inches=3.2)
         pictures += [crops, whole]
+    lines += ["", "| method | seconds per photo (mean over the families) |", "|---|---|",
+              *(f"| {method} | {np.mean(times):.3f} |" for method, times in seconds.items())]
     shutil.copyfile(pictures[0], out / "samples.png")
     return lines, pictures
 

@@ -5,16 +5,20 @@
 ``inpaint-tf evaluate RUN --photos ...`` appended. The report is one Markdown file
 with:
 
-- the photo test sets at full size: per mask family, the model, Navier–Stokes and
-  Telea on identical holes, the model's margin over the better of the two, and
-  whether it meets its goal (`PHOTO_GOALS`);
+- the photo test sets at full size: per mask family, the model and the classical
+  methods (Navier–Stokes, Telea, biharmonic, FSR fast and best: those the
+  evaluation measured) on identical holes, the best classical method, the
+  model's margin over it, and whether it meets its goal (`PHOTO_GOALS`); an
+  evaluation recorded with fewer methods (Navier–Stokes and Telea only) is
+  measured against the best of those, and the table says so;
+- each method's seconds per photo;
 - the held-out check: the same margins on masks of another seed;
 - hole-share bins of the area-controlled family;
 - time to quality: the minutes of training after which the validation hole PSNR
-  first passed the better baseline on the same validation crops and holes (and
-  that plus 1 dB). This needs the run's photos (``data.source`` or
-  ``$INPAINT_TF_PHOTOS``); without them the table is left out, and the report
-  says so;
+  first passed the best classical method that runs here (``fsr_best`` left out)
+  on the same validation crops and holes (and that plus 1 dB). This needs the
+  run's photos (``data.source`` or ``$INPAINT_TF_PHOTOS``); without them the
+  table is left out, and the report says so;
 - the run: budget, device, data checksums.
 
 Example:
@@ -29,14 +33,20 @@ import datetime
 import pandas as pd
 
 from inpaint_tf import _io
-from inpaint_tf.evaluation.baselines import NavierStokesBaseline, TeleaBaseline
-from inpaint_tf.evaluation.photos import PHOTO_BASELINES, margins, photo_table
+from inpaint_tf.evaluation.baselines import BASELINES, available_baselines
+from inpaint_tf.evaluation.photos import (
+    PHOTO_BASELINES,
+    best_label,
+    margins,
+    photo_table,
+    photo_times,
+)
 from inpaint_tf.evaluation.protocols import evaluate, format_markdown
 from inpaint_tf.masks import EVAL_SEED, VALIDATION_MASK_SEED
 from inpaint_tf.reports.results import first_passing_minutes, read_run
 from inpaint_tf.training.data import fixed_masks, scoring_split
 
-# The margins over the better of Navier–Stokes and Telea a photo model aims at (dB).
+# The margins over the best classical method of each family a photo model aims at (dB).
 PHOTO_GOALS = {"blobs": 1.0, "medium_strokes": 1.0, "thin_strokes": 0.5, "object_boxes": 0.0}
 HELD_OUT_TOLERANCE = 0.3  # dB between the fixed masks' margin and the held-out seed's
 
@@ -51,9 +61,11 @@ def _rows_of_seed(run: dict, seed: int) -> list[dict]:
 
 
 def goals_table(rows: list[dict], name: str) -> pd.DataFrame:
-    """Per family with a goal: the margin, the goal, and whether it is met."""
+    """Per family with a goal: the best classical method, the margin over it, the
+    goal, and whether it is met."""
     gaps = margins(rows, name)
-    return pd.DataFrame([{"masks": kind, "margin (dB)": round(gaps[kind], 2),
+    return pd.DataFrame([{"masks": kind, "over": best_label(rows, kind),
+                          "margin (dB)": round(gaps[kind], 2),
                           "goal (dB)": f">= {goal:+.1f}",
                           "met": "yes" if gaps[kind] >= goal else "no"}
                          for kind, goal in PHOTO_GOALS.items() if kind in gaps])
@@ -61,13 +73,19 @@ def goals_table(rows: list[dict], name: str) -> pd.DataFrame:
 
 def held_out_table(fixed: list[dict], held_out: list[dict], name: str,
                    seed: int) -> pd.DataFrame | None:
-    """The margins on the held-out seed beside the fixed masks'."""
+    """The margins on the held-out seed beside the fixed masks' (each over the best
+    classical method on its own masks)."""
     fixed_gaps, held_gaps = margins(fixed, name), margins(held_out, name)
     common = [kind for kind in fixed_gaps if kind in held_gaps]
     if not common:
         return None
+    def over(kind):
+        labels = dict.fromkeys((best_label(fixed, kind), best_label(held_out, kind)))
+        return " / ".join(labels)
+
     return pd.DataFrame([{
-        "masks": kind, "mask seed": seed, "fixed-set margin (dB)": round(fixed_gaps[kind], 2),
+        "masks": kind, "mask seed": seed, "over": over(kind),
+        "fixed-set margin (dB)": round(fixed_gaps[kind], 2),
         "held-out margin (dB)": round(held_gaps[kind], 2),
         "difference (dB)": round(held_gaps[kind] - fixed_gaps[kind], 2),
         f"within {HELD_OUT_TOLERANCE} dB": "yes" if abs(held_gaps[kind] - fixed_gaps[kind])
@@ -75,6 +93,7 @@ def held_out_table(fixed: list[dict], held_out: list[dict], name: str,
 
 
 def bins_table(rows: list[dict]) -> pd.DataFrame | None:
+    """Every method's figures per hole-share bin, where the rows were scored per bin."""
     lines = [{"method": row["name"], "masks": row["masks"], "hole share bin": b["bin"],
               "photos": b["n"], "mean share": b["hole_share"], "hole PSNR (dB)": b["hole_psnr"],
               "hole SSIM": b["hole_ssim"]}
@@ -83,7 +102,8 @@ def bins_table(rows: list[dict]) -> pd.DataFrame | None:
 
 
 def time_to_quality(run: dict) -> pd.DataFrame | None:
-    """Minutes to pass the better baseline (and it + 1 dB) on the run's validation crops."""
+    """Minutes to pass the best classical method that runs here (``fsr_best`` left
+    out) and it + 1 dB, on the run's validation crops and holes."""
     config = run.get("config_object")
     if config is None or not run["history"]:
         return None
@@ -91,8 +111,8 @@ def time_to_quality(run: dict) -> pd.DataFrame | None:
     images = split.validation.images[:config.data.validation_images]
     masks = fixed_masks(config, config.data.masks, len(images), VALIDATION_MASK_SEED,
                         *images.shape[1:3])
-    scores = {b.name: evaluate(b.predict, images, masks)["hole_psnr"]
-              for b in (NavierStokesBaseline(), TeleaBaseline())}
+    scores = {name: evaluate(BASELINES[name]().predict, images, masks)["hole_psnr"]
+              for name in available_baselines(PHOTO_BASELINES)}
     best = max(scores.values())
 
     def passed(bar):
@@ -102,7 +122,8 @@ def time_to_quality(run: dict) -> pd.DataFrame | None:
     return pd.DataFrame([{
         "run": run["run"], "validation crops": len(images), "masks": config.data.masks,
         **{f"{name} PSNR (dB)": value for name, value in scores.items()},
-        "min to pass the better": passed(best), "min to pass it + 1 dB": passed(best + 1.0),
+        "best classical": max(scores, key=scores.get),
+        "min to pass the best": passed(best), "min to pass it + 1 dB": passed(best + 1.0),
         "train min": round(run.get("train_seconds", 0) / 60, 1),
         "final validation PSNR (dB)": run["history"][-1].get("val_hole_psnr")}])
 
@@ -115,13 +136,19 @@ def build_photo_report(run_dir, out, *, notes: str = "", command: str = "",
     if not fixed:
         raise ValueError(f"{run_dir} has no photo evaluation on the fixed masks: run "
                          "`inpaint-tf evaluate RUN --photos DIR ...` first")
-    name = next(row["name"] for row in fixed if row["name"] not in PHOTO_BASELINES)
+    models = [row["name"] for row in fixed if row["name"] not in BASELINES]
+    if not models:
+        raise ValueError(f"{run_dir} has photo evaluations of the classical methods only: "
+                         "run `inpaint-tf evaluate RUN --photos DIR ...` with its model")
+    name = models[0]
     held_out = _rows_of_seed(run, held_out_seed)
     sections = [*([notes.strip()] if notes.strip() else []),
                 "## Photo test sets at full size (the same holes for every method)",
                 format_markdown(photo_table(fixed, name=name)),
-                "## Goals: margin over the better of Navier–Stokes and Telea",
-                format_markdown(goals_table(fixed, name))]
+                "## Goals: margin over the best classical method of each family",
+                format_markdown(goals_table(fixed, name)),
+                "## Seconds per photo (each method's own time, without the scoring)",
+                format_markdown(photo_times(fixed))]
     optional = [
         (f"## Held-out check (masks of seed {held_out_seed}, used by nothing else)",
          held_out_table(fixed, held_out, name, held_out_seed)),
