@@ -79,6 +79,8 @@ def test_bad_inputs_are_refused_by_name(rng):
         PE.evaluate_photos(lambda m, h: m, photos, [masks[0], masks[0], masks[2]])
     with pytest.raises(ValueError, match="shape"):
         PE.evaluate_photos(lambda m, h: m[:, :10], photos, masks)
+    with pytest.raises(ValueError, match="`photos\\[1\\]` must have 3 channels"):
+        PE.evaluate_photos(lambda m, h: m, [photos[0], photos[1][..., :2], photos[2]], masks)
 
 
 def test_every_method_fills_the_same_holes_the_photo_alone_decides(rng, tiny_model):
@@ -253,12 +255,12 @@ def test_a_methods_seconds_per_photo_are_its_own_predict_time(rng, monkeypatch):
 
     def predict(masked, hole):
         seen.append((masked, hole))
-        clock.now += 0.25 * (len(seen) + 1)  # 0.5, 0.75, 1.0 s
+        clock.now += 0.25 * (len(seen) + 1) + 0.001  # 0.501, 0.751, 1.001 s
         return masked
 
     row = PE.evaluate_photos(predict, photos, masks)
-    assert row["seconds_per_photo"] == pytest.approx(0.75)
-    assert row["seconds"] == 2.25
+    assert row["seconds_per_photo"] == pytest.approx(0.751)
+    assert row["seconds"] == 2.25  # 2.253, to the hundredth
     assert row["name"] == "model" and row["masks"] == "custom" and "area_bins" not in row
     assert row["mask_checksum"] == mask_set_checksum(masks)[:12]
     # Each predict sees one photo scaled to [0, 1] with 0 in its holes, and its mask.
@@ -308,6 +310,13 @@ def test_area_bins_score_each_photo_in_its_bin(rng):
 def test_the_progress_bar_counts_photos(rng, monkeypatch):
     bar = PE._progress_bar(7)
     assert bar.target == 7 and bar.unit_name == "photo"
+    photos = _photos(rng)
+
+    def no_bar(total):
+        raise AssertionError("a progress bar nobody asked for")
+
+    monkeypatch.setattr(PE, "_progress_bar", no_bar)
+    PE.evaluate_photos(lambda m, h: m, photos, _box_masks(photos))
     updates = []
 
     class Bar:
@@ -316,7 +325,6 @@ def test_the_progress_bar_counts_photos(rng, monkeypatch):
 
     monkeypatch.setattr(PE, "_progress_bar", lambda total: updates.append(("total", total))
                         or Bar())
-    photos = _photos(rng)
     PE.evaluate_photos(lambda m, h: m, photos, _box_masks(photos), progress=True)
     assert updates == [("total", 3), 1, 2, 3]
 
@@ -327,17 +335,22 @@ def test_photo_predict_fn_is_inpaint_with_its_options(monkeypatch):
                         or "filled")
     predict = PE.photo_predict_fn("network", windows=False, batch_size=3)
     assert predict("masked", "holes") == "filled"
-    assert calls == [(("network", "masked", "holes"), {"windows": False, "batch_size": 3})]
+    assert calls == [(("network", "masked", "holes"),
+                      {"verbose": 0, "windows": False, "batch_size": 3})]  # silent by default
+    PE.photo_predict_fn("network", verbose=1)("masked", "holes")
+    assert calls[-1] == (("network", "masked", "holes"), {"verbose": 1})
 
 
 # --------------------------------------------------------------------------- comparing
 
 
 def _mean_fill_inpaint(calls):
-    """A stand-in for `inpaint_tf.inpaint`: each photo's holes get its known mean."""
+    """A stand-in for `inpaint_tf.inpaint`: each photo's holes get its known mean. It
+    takes float32 images and masks only, as the networks do."""
     from inpaint_tf.evaluation.baselines import MeanFillBaseline
 
     def fake(model, masked, masks, **options):
+        assert masked.dtype == np.float32 and masks.dtype == np.float32
         calls.append((model, options))
         return MeanFillBaseline().predict(masked, masks)
 
@@ -361,7 +374,7 @@ def test_compare_on_photos_wires_seeds_bins_names_and_options(rng, monkeypatch):
     assert [(r["masks"], r["name"], r["mask_seed"]) for r in rows] == [
         (kind, method, 5) for kind in ("blobs", "object_boxes")
         for method in ("telea", "identity", "ours")]
-    assert calls == [("net", {"windows": False})] * 4  # two photos, two families
+    assert calls == [("net", {"verbose": 0, "windows": False})] * 4  # 2 photos, 2 families
     assert [(o["name"], o["mask_kind"], o["area_bins"], o["progress"]) for o in scored] == [
         (method, kind, bins, True) for kind, bins in (("blobs", None), ("object_boxes", True))
         for method in ("telea", "identity", "ours")]
@@ -369,6 +382,9 @@ def test_compare_on_photos_wires_seeds_bins_names_and_options(rng, monkeypatch):
         masks = eval_photo_masks(row["masks"], photos.images, 5)
         assert row["mask_checksum"] == mask_set_checksum(masks)[:12]
         assert ("area_bins" in row) == (row["masks"] == "object_boxes")
+    scored.clear()
+    PE.compare_on_photos(None, photos, ("blobs",), baselines=("identity",))
+    assert [o["progress"] for o in scored] == [False]
 
 
 def test_compare_on_photos_defaults(rng, monkeypatch):
@@ -496,6 +512,10 @@ def test_the_photo_table_line_by_line():
         {"masks": "strokes", "photos": 2, "hole share": 0.05, "telea PSNR": 24.0,
          "best classical": "telea (best of telea)"}])
     pd.testing.assert_frame_equal(table, expected)
+    renamed = PE.photo_table([{**row, "name": "model"} if row["name"] == "m" else row
+                              for row in rows])  # the default name
+    assert list(renamed.columns) == [column.replace("m ", "model ") for column in
+                                     expected.columns]
     narrow = PE.photo_table(rows, name="m", baselines=("navier_stokes",))
     assert narrow["best classical"].tolist() == ["navier_stokes", "none measured",
                                                  "none measured"]
