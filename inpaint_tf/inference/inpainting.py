@@ -472,11 +472,14 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
             found, chosen = _windows.fixed_size_windows(mask, fixed, context=context,
                                                         image=index)
         else:
-            found, chosen = _windows.hole_windows(mask, multiple=multiple, context=context,
-                                                  limit=limit, image=index)
             rows, cols = pad_amounts(height, width, multiple)
             padded = (height + rows) * (width + cols)
-            if windows == "auto" and sum(w.pixels for w in chosen) >= AUTO_SHARE * padded:
+            # Windows hold every hole pixel: holes over the share need no plan.
+            mostly = windows == "auto" and int(mask.sum()) >= AUTO_SHARE * padded
+            found, chosen = (None, []) if mostly else _windows.hole_windows(
+                mask, multiple=multiple, context=context, limit=limit, image=index)
+            if windows == "auto" and (mostly or sum(w.pixels for w in chosen)
+                                      >= AUTO_SHARE * padded):
                 if limit is None or padded <= _windows.MAX_PIXELS:
                     whole.append(index)
                     continue
