@@ -298,3 +298,100 @@ def test_the_stopwatch_counts_a_failing_predict_too(monkeypatch):
     with pytest.raises(RuntimeError):
         watch(None, None)
     assert watch.seconds == 3.5
+
+
+# --------------------------------------------------------------------------- OpenCV's, exactly
+
+
+def _opencv_reference(masked, masks, radius, flag):
+    import cv2
+
+    pixels = np.round(masked * 255).astype(np.uint8)
+    return np.stack([cv2.inpaint(p, m[..., 0].astype(np.uint8), radius, flag)
+                     for p, m in zip(pixels, masks)]) / np.float32(255)
+
+
+@pytest.mark.parametrize("make,radius,flag", [
+    (lambda: B.TeleaBaseline(), 3, "INPAINT_TELEA"),
+    (lambda: B.NavierStokesBaseline(), 3, "INPAINT_NS"),
+    (lambda: B.OpenCVBaseline(), 3, "INPAINT_TELEA"),
+    (lambda: B.TeleaBaseline(radius=7), 7, "INPAINT_TELEA"),
+    (lambda: B.NavierStokesBaseline(radius=7), 7, "INPAINT_NS"),
+    (lambda: B.OpenCVBaseline("navier_stokes", radius=1), 1, "INPAINT_NS"),
+])
+def test_opencv_baselines_are_cv2_inpaint_with_their_radius(batch, make, radius, flag):
+    import cv2
+
+    _, masks, masked = batch
+    baseline = make()
+    assert baseline.radius == radius
+    assert baseline.name == {"INPAINT_TELEA": "telea", "INPAINT_NS": "navier_stokes"}[flag]
+    expected = _opencv_reference(masked, masks, radius, getattr(cv2, flag))
+    np.testing.assert_array_equal(baseline.predict(masked, masks), expected)
+    other = _opencv_reference(masked, masks, radius + 2, getattr(cv2, flag))
+    assert (other != expected).any()  # the radius shows in the figures
+
+
+def test_mean_fill_of_an_image_with_one_known_pixel_is_that_pixel():
+    image = np.full((1, 4, 4, 3), 0.6, np.float32)
+    masks = np.ones((1, 4, 4, 1), np.float32)
+    masks[0, 2, 1] = 0.0
+    out = B.MeanFillBaseline().predict(image * (1 - masks), masks)
+    np.testing.assert_allclose(out, image)
+    everything = B.MeanFillBaseline().predict(np.zeros_like(image), np.ones_like(masks))
+    np.testing.assert_array_equal(everything, 0.0)  # no known pixel: mean 0
+
+
+def test_predict_names_its_arguments_and_checks_sizes(batch):
+    _, masks, masked = batch
+    with pytest.raises(ValueError, match="`masked_images` must have 3 channels"):
+        B.IdentityBaseline().predict(masked[..., :2], masks)
+    with pytest.raises(ValueError, match="`masks` must match the images"):
+        B.IdentityBaseline().predict(masked, masks[:, :16])
+    assert B.IdentityBaseline()(masked, masks) is not None  # __call__ is predict
+
+
+def test_the_default_fsr_is_the_fast_one():
+    assert B.FSRBaseline().quality == "fast" and B.FSRBaseline().name == "fsr_fast"
+
+
+def test_the_missing_messages_name_the_installed_opencv(monkeypatch):
+    import cv2
+
+    monkeypatch.delattr(cv2, "xphoto")
+    message = B.FSRBaseline.missing()
+    assert f"(OpenCV {cv2.__version__} at {cv2.__file__})" in message
+    assert message == B._NO_XPHOTO.format(version=cv2.__version__, path=cv2.__file__)
+
+
+def test_run_baselines_passes_its_options_on(batch, monkeypatch):
+    from inpaint_tf.evaluation import protocols
+
+    images, masks, _ = batch
+    seen = []
+    real = protocols.evaluate
+
+    def spy(predict, images, masks, **options):
+        seen.append(options)
+        return real(predict, images, masks, **options)
+
+    monkeypatch.setattr(protocols, "evaluate", spy)
+    table = B.run_baselines(images, masks, names=("identity",))
+    assert seen[-1] == {"fill_value": 0.0, "name": "identity", "mask_kind": None,
+                        "progress": False}
+    assert table.loc[0, "masks"] == "custom"
+    direct = real(B.IdentityBaseline().predict, images, masks, fill_value=0.0)
+    assert table.loc[0, "hole_mae"] == direct["hole_mae"]
+    table = B.run_baselines(images, masks, names=("identity",), mask_kind="center_box",
+                            fill_value=0.5, progress=True)
+    assert seen[-1] == {"fill_value": 0.5, "name": "identity", "mask_kind": "center_box",
+                        "progress": True}
+    assert table.loc[0, "masks"] == "center_box"
+
+
+def test_the_stopwatch_adds_up_its_calls(monkeypatch):
+    clock = iter([0.0, 1.0, 5.0, 7.5])
+    monkeypatch.setattr(B, "time", type("Clock", (), {"perf_counter": lambda: next(clock)}))
+    watch = B._Stopwatch(lambda masked, masks: masked)
+    assert watch("a", None) == "a" and watch("b", None) == "b"
+    assert watch.seconds == 3.5

@@ -46,6 +46,15 @@ CLASSICAL = ("navier_stokes", "telea", "biharmonic", "fsr_fast", "fsr_best")
 # Left out of default lists: hours on a photo test set or on the CIFAR-10 test set.
 SLOW = ("fsr_best",)
 
+# Why a method cannot run, and the fix (what `missing` returns).
+_NO_SCIKIT_IMAGE = ("The biharmonic baseline needs scikit-image, which is not installed here: "
+                    "pip install 'inpaint-tf[classical]' (or pip install scikit-image)")
+_NO_XPHOTO = ("The FSR baselines need OpenCV's contrib modules (cv2.xphoto), which the cv2 "
+              "installed here lacks (OpenCV {version} at {path}): another OpenCV wheel "
+              "shares the cv2 folder. Keep one, a contrib one: pip uninstall -y "
+              "opencv-python opencv-python-headless opencv-contrib-python "
+              "opencv-contrib-python-headless && pip install opencv-contrib-python-headless")
+
 
 class Baseline:
     """Base class: `predict` checks its inputs, `_predict` does the work."""
@@ -73,7 +82,7 @@ def _each_image(function, count: int) -> list:
     """`function(index)` for every image, in a thread pool (OpenCV and SciPy's sparse
     solver release the GIL, so threads use every core)."""
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return list(pool.map(function, range(count), chunksize=64))
+        return list(pool.map(function, range(count)))
 
 
 class IdentityBaseline(Baseline):
@@ -166,8 +175,7 @@ class BiharmonicBaseline(Baseline):
         try:
             import skimage.restoration  # noqa: F401
         except ImportError:
-            return ("The biharmonic baseline needs scikit-image, which is not installed "
-                    "here: pip install 'inpaint-tf[classical]' (or pip install scikit-image)")
+            return _NO_SCIKIT_IMAGE
         return None
 
     def _predict(self, images, masks):
@@ -222,11 +230,7 @@ class FSRBaseline(Baseline):
     def missing(cls) -> str | None:
         if hasattr(getattr(cv2, "xphoto", None), "inpaint"):
             return None
-        return (f"The FSR baselines need OpenCV's contrib modules (cv2.xphoto), which the "
-                f"cv2 installed here lacks (OpenCV {cv2.__version__} at {cv2.__file__}): "
-                "another OpenCV wheel shares the cv2 folder. Keep one, a contrib one: pip "
-                "uninstall -y opencv-python opencv-python-headless opencv-contrib-python "
-                "opencv-contrib-python-headless && pip install opencv-contrib-python-headless")
+        return _NO_XPHOTO.format(version=cv2.__version__, path=cv2.__file__)
 
     def _predict(self, images, masks):
         flag = getattr(cv2.xphoto, self._FLAGS[self.quality])
