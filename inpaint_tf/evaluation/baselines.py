@@ -207,8 +207,8 @@ class FSRBaseline(Baseline):
     Args:
         quality: ``"fast"`` or ``"best"``.
 
-    Reference: Genser, Seiler, Schilling and Kaup, "Rapid frequency selective
-    reconstruction for image resolution enhancement", ICIP 2018; Seiler, Jonscher,
+    Reference: Genser, Seiler, Schilling and Kaup, "Signal and loss geometry aware
+    frequency selective extrapolation for error concealment", PCS 2018; Seiler, Jonscher,
     Schöberl and Kaup, "Resampling images to a regular grid from a non-regular
     subset of pixel positions using frequency selective reconstruction", IEEE TIP 2015.
 
