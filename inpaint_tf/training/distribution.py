@@ -213,10 +213,11 @@ def keras_distributed_fit():
     Keras 3 (up to 3.15 at least, keras-team/keras#20585) fails there twice: before
     the first step it reduces a whole nested batch with `strategy.reduce`, which
     MultiWorkerMirroredStrategy refuses, although only the batch's shapes are
-    needed (taken here from this worker's first replica); and it averages each
-    step's logs over replicas with ``axis=0``, which fails on scalars (reduced here
-    over replicas only). Both are replaced for the duration of the block, then
-    restored; other strategies are left to Keras.
+    needed (taken here, under every strategy, from this worker's first replica: the
+    shapes the reduction would give); and it averages each step's logs over replicas
+    with ``axis=0``, which fails on scalars (reduced here over replicas only, under
+    the multi-worker strategy). Both are replaced for the duration of the block, then
+    restored.
     """
     import tensorflow as tf
     from keras import tree
@@ -241,7 +242,7 @@ def keras_distributed_fit():
         return reduce_per_replica(values, strategy, reduction)
 
     def build_from_local_batch(self, iterator=None, data_batch=None):
-        if iterator is None or not is_multi_worker(self.distribute_strategy):
+        if iterator is None or self._distribute_strategy is None:
             return symbolic_build(self, iterator=iterator, data_batch=data_batch)
         local = self.distribute_strategy.experimental_local_results
         for _, _, batches in iterator:
