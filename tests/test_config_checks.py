@@ -172,11 +172,11 @@ def test_a_path_is_read_as_a_path_and_only_a_bare_name_is_looked_up(tmp_path, mo
 
 def test_a_wheel_finds_its_configs_inside_the_package(tmp_path, monkeypatch):
     package = tmp_path / "site" / "inpaint_tf"
-    (package / "configs").mkdir(parents=True)
-    (package / "configs" / "packaged.toml").write_text('[model]\nkind = "glcic_gan"\n')
-    monkeypatch.setattr(X, "__file__", str(package / "experiments.py"))
+    (package / "experiments").mkdir(parents=True)
+    (package / "experiments" / "packaged.toml").write_text('[model]\nkind = "glcic_gan"\n')
+    monkeypatch.setattr(X, "__file__", str(package / "configs.py"))
     assert X.shipped_configs() == ["packaged"]
-    assert X.find_config("packaged") == package / "configs" / "packaged.toml"
+    assert X.find_config("packaged") == package / "experiments" / "packaged.toml"
     assert X.load_config("packaged").is_gan
-    monkeypatch.setattr(X, "__file__", str(tmp_path / "bare" / "experiments.py"))
+    monkeypatch.setattr(X, "__file__", str(tmp_path / "bare" / "configs.py"))
     assert X.shipped_configs() == []

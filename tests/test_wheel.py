@@ -36,7 +36,8 @@ import inpaint_tf
 from inpaint_tf import pretrained_names
 modules = [module.__file__ for name, module in sorted(sys.modules.items())
            if name.split(".")[0] == "inpaint_tf" and getattr(module, "__file__", None)]
-configs = sorted(p.name for p in files("inpaint_tf.experiments").iterdir() if p.name.endswith(".toml"))
+configs = sorted(p.name for p in files("inpaint_tf.experiments").iterdir()
+                 if p.name.endswith(".toml"))
 print(json.dumps({"modules": modules, "released": pretrained_names(), "configs": configs}))
 """
 
