@@ -154,7 +154,8 @@ def test_the_released_models_table_is_its_manifest(name):
 
 def test_results_md_rows_of_our_runs_are_the_records():
     hole_rows = _results_rows("model", "masks", "hole MAE")
-    for run in ("own_unet_boxes", "own_unet_irregular", "exp3_conv_autoencoder_irregular"):
+    for run in ("own_unet_boxes", "own_unet_irregular", "exp3_conv_autoencoder_irregular",
+                "exp1_conv_autoencoder_center_box"):
         metrics = _metrics(run)
         scored = {metrics["test"]["masks"]: metrics["test"]}
         scored.update({row["masks"]: row for row in metrics.get("evaluations", [])
@@ -217,6 +218,16 @@ def test_the_results_summary_is_the_records_and_results_md():
     assert shows(psnr, exp3["test"]["hole_psnr"])
     bins = {(r["model"], r["hole share bin"]): float(r["hole PSNR (dB)"])
             for r in _results_rows("model", "masks", "hole share bin")}
+    # The study's exp1 at its full 20 epochs.
+    exp1 = _metrics("exp1_conv_autoencoder_center_box")
+    minutes, mse, study_mse, psnr, margin = re.search(
+        r"exp1, run for its full 20 epochs \((\S+) min here\), beats its study row \(MSE (\S+) "
+        r"against (\S+)\) at (\S+) dB, (\S+) dB above Navier–Stokes", text).groups()
+    assert exp1["epochs"] == 20 and shows(minutes, exp1["train_seconds"] / 60)
+    assert shows(mse, exp1["test"]["study_mse"]) and shows(study_mse, STUDY_RESULTS[1]["mse"])
+    assert exp1["test"]["study_mse"] < STUDY_RESULTS[1]["mse"]
+    assert shows(psnr, exp1["test"]["hole_psnr"])
+    assert shows(margin, margins[("exp1_conv_autoencoder_center_box", "center_box")])
     assert "falls below Navier–Stokes on holes over 40 %" in text
     assert bins[("exp3_conv_autoencoder_irregular", "40-60%")] < \
         bins[("navier_stokes", "40-60%")]
