@@ -181,7 +181,9 @@ def train_command(args):
                 data=args.data, precision=args.precision, strategy=args.strategy,
                 seed=args.seed, deterministic=args.deterministic,
                 verbose=1 if sys.stdout.isatty() else 2)
-    _print_scores(run.read_metrics()["test"])
+    metrics = run.read_metrics()
+    if "test" in metrics:  # a multi-worker run's other workers may end before the chief
+        _print_scores(metrics["test"])
     print(f"run folder: {run.path}")
 
 

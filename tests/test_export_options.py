@@ -14,7 +14,7 @@ import tensorflow as tf
 
 import inpaint_tf
 from inpaint_tf import export
-from inpaint_tf.export import _common
+from inpaint_tf.export import _common, formats
 
 
 def _model(static=None, name="tiny"):
@@ -220,7 +220,7 @@ def _recorder(calls, name):
 def test_export_model_routes_each_format_with_its_options(model, monkeypatch):
     calls = []
     for name in ("export_saved_model", "export_tflite", "export_onnx"):
-        monkeypatch.setattr(export, name, _recorder(calls, name))
+        monkeypatch.setattr(formats, name, _recorder(calls, name))
     assert export.export_model(model, "a") == "a"
     export.export_model(model, "b", format="saved_model", multiple=4)
     export.export_model(model, "c", format="tflite", quantize="dynamic", height=8, width=16,
