@@ -482,7 +482,9 @@ def test_mirrored_on_two_devices_trains_like_one_process(family, finished, proce
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("family", ["unet", "gan"])
+# One family: the restart is the run folder's and the strategy's, the same for the GAN
+# (whose two-worker equivalence the test above covers); its variant adds 35 s to CI.
+@pytest.mark.parametrize("family", ["unet"])
 def test_a_killed_worker_and_its_restarted_cluster_end_as_the_uninterrupted_run(
         family, finished, processes, tmp_path):
     reference = finished(family)
