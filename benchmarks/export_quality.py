@@ -6,6 +6,13 @@ abs difference of the composite to Keras) and writes it as JSON. Needs a local C
 copy (``--data`` or ``$INPAINT_TF_DATA``) and the export extra.
 
     python benchmarks/export_quality.py --model own_unet_boxes --masks random_box --n 1000
+
+With ``--photos``, the fixed-size files (TFLite, ONNX, at the export's default size)
+are served through `load_exported` + `inpaint` on full-size photos, every photo mask
+family, beside the Keras model on the same holes (pooled hole PSNR per family):
+
+    python benchmarks/export_quality.py --model photo_unet \
+        --photos FFDNet/testsets/Kodak24 FFDNet/testsets/McMaster FFDNet/testsets/CBSD68
 """
 
 from __future__ import annotations
@@ -88,24 +95,86 @@ def measure(model_name: str, masks_kind: str, n: int, data=None) -> list[dict]:
     return rows
 
 
+PHOTO_FORMATS = (("tflite", None), ("tflite", "float16"), ("onnx", None))
+
+
+def measure_photos(model_name: str, sources, limit: int | None = None,
+                   formats=PHOTO_FORMATS) -> list[dict]:
+    """Per photo family: the Keras model's pooled hole PSNR and each fixed-size file's,
+    served by `inpaint` on the same photos and holes."""
+    from inpaint_tf import export, inpaint
+    from inpaint_tf.evaluation.photos import (
+        PHOTO_MASK_KINDS,
+        evaluate_photos,
+        load_photo_set,
+        photo_predict_fn,
+    )
+    from inpaint_tf.masks import eval_photo_masks
+    from inpaint_tf.presets import pretrained
+
+    network = pretrained(model_name)
+    photos = load_photo_set(sources, limit=limit)
+    masks = {kind: eval_photo_masks(kind, photos.images) for kind in PHOTO_MASK_KINDS}
+    runners = {"keras": photo_predict_fn(network)}
+    with tempfile.TemporaryDirectory() as folder:
+        for fmt, quantize in formats:
+            label = fmt + (f" ({quantize})" if quantize else "")
+            path = export.export_model(network, Path(folder) / f"model_{quantize}.{fmt}",
+                                       format=fmt, quantize=quantize)
+            served = export.load_exported(path)
+            size = export.read_export_metadata(path)
+            runners[f"{label} {size['height']}x{size['width']}"] = (
+                lambda image, mask, served=served: inpaint(served, image, mask, verbose=0))
+        rows = []
+        for kind, kind_masks in masks.items():
+            scores = {label: evaluate_photos(predict, photos.images, kind_masks, name=label,
+                                             mask_kind=kind)
+                      for label, predict in runners.items()}
+            keras_psnr = scores["keras"]["hole_psnr"]
+            for label, row in scores.items():
+                rows.append({"masks": kind, "format": label, "n": row["n"],
+                             "hole PSNR (dB)": round(row["hole_psnr"], 3),
+                             "PSNR cost (dB)": round(keras_psnr - row["hole_psnr"], 3) + 0.0,
+                             "s/photo": round(row["seconds_per_photo"], 3)})
+    return rows
+
+
+def _print_and_write(rows: list[dict], title: str, path: Path, meta: dict) -> None:
+    from _report import table
+
+    print(title + "\n")
+    header = list(rows[0])
+    print(table(header, [[f"{row[k]:.4g}" if isinstance(row[k], float) else row[k]
+                          for k in header] for row in rows]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**meta, "rows": rows}, indent=2))
+
+
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="own_unet_boxes", help="released model name")
     parser.add_argument("--masks", default="random_box", help="mask kind")
     parser.add_argument("--n", type=int, default=1000, help="test images")
     parser.add_argument("--data", default=None, help="local CIFAR-10 copy")
-    parser.add_argument("--json", type=Path, default=HERE / "results" / "export_quality.json")
+    parser.add_argument("--photos", nargs="+", default=None,
+                        help="photo folders: score the fixed-size files on full-size photos")
+    parser.add_argument("--limit", type=int, default=None, help="first photos only")
+    parser.add_argument("--formats", default="tflite,tflite:float16,onnx",
+                        help="with --photos: formats (format[:quantize]), comma-separated")
+    parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.photos:
+        formats = [tuple(item.split(":")) if ":" in item else (item, None)
+                   for item in args.formats.split(",")]
+        rows = measure_photos(args.model, args.photos, args.limit, formats)
+        _print_and_write(rows, f"{args.model} on the photos of {' '.join(args.photos)}",
+                         args.json or HERE / "results" / "export_quality_photos.json",
+                         {"model": args.model, "photos": args.photos})
+        return rows
     rows = measure(args.model, args.masks, args.n, args.data)
-    from _report import table
-
-    print(f"{args.model} on {args.n} CIFAR-10 test images, {args.masks} masks\n")
-    header = list(rows[0])
-    print(table(header, [[f"{row[k]:.4g}" if isinstance(row[k], float) else row[k]
-                          for k in header] for row in rows]))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"model": args.model, "masks": args.masks, "n": args.n,
-                                     "rows": rows}, indent=2))
+    _print_and_write(rows, f"{args.model} on {args.n} CIFAR-10 test images, {args.masks} masks",
+                     args.json or HERE / "results" / "export_quality.json",
+                     {"model": args.model, "masks": args.masks, "n": args.n})
     return rows
 
 
