@@ -310,12 +310,25 @@ def _progress_bar(verbose, calls: int, total: int):
     return keras.utils.Progbar(total, verbose=verbose, unit_name="window")
 
 
-def _warn_if_mostly_hole(mask: np.ndarray, name: str) -> None:
-    share = float(np.count_nonzero(mask)) / mask.size
+class MostlyHoleWarning(UserWarning):
+    """A mask over `MOSTLY_HOLE` hole: almost nothing known to fill it from."""
+
+
+def warn_if_mostly_hole(mask, name: str, stacklevel: int = 2) -> None:
+    """Warns (`MostlyHoleWarning`, a `UserWarning`) when over `MOSTLY_HOLE` (90 %) of
+    `mask` (1 = hole) is hole, as with an inverted mask; `name` names the mask in the
+    message, which gives its hole share.
+
+    Example:
+        >>> warn_if_mostly_hole(np.ones((4, 4)), "the mask")          # doctest: +SKIP
+        MostlyHoleWarning: 100.0% of the mask is hole (over 90%): ...
+    """
+    share = float(np.count_nonzero(mask)) / max(np.size(mask), 1)
     if share > MOSTLY_HOLE:
         warnings.warn(f"{share:.1%} of {name} is hole (over {MOSTLY_HOLE:.0%}): almost no "
                       "known pixels to fill it from. The mask may be inverted: 1 (in a "
-                      "file, non-zero) = hole, 0 = known", UserWarning, stacklevel=3)
+                      "file, non-zero) = hole, 0 = known", MostlyHoleWarning,
+                      stacklevel=stacklevel + 1)
 
 
 def _inputs(images, masks) -> tuple[list, list, str]:
@@ -429,7 +442,7 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
         is mirror-padded and cropped back; a mask without holes returns the image
         unchanged, bit for bit, without calling the model; an all-hole mask returns
         the model's output clipped to [0, 1]. A mask over `MOSTLY_HOLE` (90 %) hole,
-        as an inverted mask is, warns (`UserWarning`, naming its hole share).
+        as an inverted mask is, warns (`warn_if_mostly_hole`).
 
     Raises:
         ValueError: images not (N, H, W, 3) or (H, W, 3) (or a list of (H, W, 3)),
@@ -479,7 +492,8 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
     for index, mask in enumerate(masks):
         if not mask.any():
             continue
-        _warn_if_mostly_hole(mask, "the mask" if form == "single" else f"masks[{index}]")
+        warn_if_mostly_hole(mask, "the mask" if form == "single" else f"masks[{index}]",
+                            stacklevel=2)
         height, width = mask.shape[:2]
         if windows is False or (height, width) == fixed:
             whole.append(index)
