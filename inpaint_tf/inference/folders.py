@@ -204,7 +204,7 @@ class FolderPlan:
 
         Args:
             model: what `inpaint_tf.inference.inpainting.inpaint` takes (a Keras
-                model, or an exported file from `inpaint_tf.export.load_exported`).
+                model, or an exported file from `inpaint_tf.serving.load_exported`).
             verbose: 0 silent, 1 a progress bar (rate, time left), 2 a line per step.
             prefetch: groups of photos read ahead (and finished photos waiting to be
                 written), at most.
