@@ -4,11 +4,12 @@ The folder holds synthetic photo-like JPEGs (`_windows.photo`, one seed each) an
 mask of blemishes for all of them (`_windows.blemishes`). After a warm-up call that
 traces the model:
 
-- ``read``: seconds to decode every photo (`read_image`), no model;
+- ``read``: seconds to decode every photo (`read_image_as_is`, as the folder run
+  reads them), no model;
 - ``model``: seconds of ``inpaint(model, photo, mask)`` per photo on the photos
   decoded beforehand and kept in memory: the model alone, as a loop over photos in
   memory runs it;
-- ``write``: seconds to encode and write that many outputs (`write_photo`), no model;
+- ``write``: seconds to encode and write that many outputs (`write_image`), no model;
 - ``folder``: seconds of ``inpaint_folder(model, folder, mask=..., out=...)``: reading,
   inpainting and writing, with reading and writing in background threads (the second
   of two runs: small photos of one size go through `inpaint` together, in batch shapes
@@ -34,8 +35,8 @@ def folders_table(settings, model=None) -> dict:
     from _windows import blemishes, photo
 
     from inpaint_tf import pretrained
-    from inpaint_tf.data.image_files import read_image
-    from inpaint_tf.inference.folders import inpaint_folder, write_photo
+    from inpaint_tf.data.image_files import model_input, read_image_as_is, write_image
+    from inpaint_tf.inference.folders import inpaint_folder
     from inpaint_tf.inference.inpainting import inpaint
 
     name = settings.folders_model if model is None else getattr(model, "name", "given")
@@ -53,7 +54,7 @@ def folders_table(settings, model=None) -> dict:
         assert cv2.imwrite(str(root / "mask.png"), mask * 255)
 
         started = time.perf_counter()
-        decoded = [read_image(file) for file in files]
+        decoded = [model_input(read_image_as_is(file)) for file in files]
         read_seconds = time.perf_counter() - started
         filled = inpaint(model, decoded[0], mask)  # warm-up: traces the model
         started = time.perf_counter()
@@ -63,7 +64,7 @@ def folders_table(settings, model=None) -> dict:
         del decoded
         started = time.perf_counter()
         for index in range(count):
-            write_photo(root / "written" / f"{index:04d}.jpg", filled)
+            write_image(root / "written" / f"{index:04d}.jpg", filled)
         write_seconds = time.perf_counter() - started
         del filled
 

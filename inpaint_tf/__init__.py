@@ -9,8 +9,8 @@ saves after a bare ``import inpaint_tf`` (see `inpaint_tf._registration`).
 
 The top level holds the names most users need; the rest lives in namespaces, one
 per concern: `masks`, `data`, `models`, `layers`, `losses`, `metrics`, `configs`,
-`training`, `evaluation`, `inference`, `export`, `presets` and `reports`
-(ARCHITECTURE.md draws them).
+`training`, `evaluation`, `inference`, `export`, `serving` (exported files without
+TensorFlow), `presets` and `reports` (ARCHITECTURE.md draws them).
 
 Example:
     >>> from inpaint_tf import build_pconv_unet, load_cifar10, data
@@ -39,7 +39,7 @@ _EXPORTS = {
     "train": "inpaint_tf.training.loop",
     "evaluate_run": "inpaint_tf.evaluation.runs",
     "export_model": "inpaint_tf.export.formats",
-    "load_exported": "inpaint_tf.export.runtime",
+    "load_exported": "inpaint_tf.serving",
     "build_unet_autoencoder": "inpaint_tf.models.unet_autoencoder",
     "build_pconv_unet": "inpaint_tf.models.pconv_unet",
     "build_glcic_generator": "inpaint_tf.models.glcic",
@@ -48,7 +48,7 @@ _EXPORTS = {
     "PartialConv2D": "inpaint_tf.layers.partial_conv2d",
 }
 NAMESPACES = ("masks", "data", "models", "layers", "losses", "metrics", "configs", "training",
-              "evaluation", "inference", "export", "presets", "reports")
+              "evaluation", "inference", "export", "serving", "presets", "reports")
 
 __all__ = sorted([*_EXPORTS, *NAMESPACES])
 # Lazy: `import inpaint_tf` stays fast and TensorFlow loads on first use.

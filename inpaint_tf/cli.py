@@ -1,7 +1,8 @@
 """The ``inpaint-tf`` command line: every command is one library call away.
 
 Errors are one line on stderr and exit code 2 (bad input) or 1 (anything
-else), never a traceback; ``INPAINT_TF_DEBUG=1`` shows the traceback.
+else), never a traceback; ``INPAINT_TF_DEBUG=1`` shows the traceback. Warnings (a
+mask that is almost all hole) are one line each too, ``inpaint-tf: warning: ...``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ import contextlib
 import os
 import sys
 import textwrap
+import warnings
+
+from inpaint_tf._version import __version__
+from inpaint_tf.presets.released import pretrained_names
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
@@ -40,8 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="inpaint-tf",
         description="Deep image inpainting with Keras: train, evaluate, inpaint, export.",
-        epilog="Run 'inpaint-tf COMMAND --help' for a command's options and an example.",
+        epilog=f"Released models (--model NAME, no training): {', '.join(pretrained_names())}. Run "
+               "'inpaint-tf COMMAND --help' for a command's options and an example.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (function, help_text, example) in COMMANDS.items():
         sub = subparsers.add_parser(
@@ -89,7 +96,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     _start_tensorflow_quietly()
     try:
-        args.handler(args)
+        with _warnings_as_lines():
+            args.handler(args)
     except KeyboardInterrupt:
         print("inpaint-tf: interrupted", file=sys.stderr)
         return 130
@@ -98,6 +106,16 @@ def main(argv=None) -> int:
     except Exception as error:  # noqa: BLE001 - the CLI reports, it does not crash
         return _fail(error, EXIT_FAILURE)
     return 0
+
+
+@contextlib.contextmanager
+def _warnings_as_lines():
+    """Each distinct warning (a mask almost all hole, ...) as one line on stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", UserWarning)  # once per message and place
+        warnings.showwarning = lambda message, *_: print(f"inpaint-tf: warning: {message}",
+                                                         file=sys.stderr)
+        yield
 
 
 def _fail(error: BaseException, code: int) -> int:
@@ -378,7 +396,7 @@ demo_command.configure = _configure_demo
 
 @command("inpaint", "Inpaint an image of any size with a mask image (non-zero = hole), or "
          "a folder of photos with one mask for all or a mask each (matched by name).",
-         "inpaint-tf inpaint --model own_unet_irregular --image photo.png --mask holes.png \\\n"
+         "inpaint-tf inpaint --model photo_unet --image photo.png --mask holes.png \\\n"
          "    --out filled.png\n"
          "inpaint-tf inpaint --model photo_unet --images scans/ --mask dust.png --out restored/\n"
          "inpaint-tf inpaint --model photo_unet --images 'frames/*.jpg' --masks masks/ \\\n"
@@ -393,25 +411,12 @@ def inpaint_command(args):
     if args.masks is not None or args.suffix or args.overwrite or args.skip_bad:
         raise ValueError("--masks, --suffix, --overwrite and --skip-bad go with --images "
                          "(a folder of photos); one --image takes one --mask")
-
-    from inpaint_tf.data.image_files import read_image
-    from inpaint_tf.inference.folders import write_photo
-    from inpaint_tf.inference.inpainting import inpaint
-    from inpaint_tf.masks import load_mask_image
+    from inpaint_tf.inference.folders import inpaint_file
     from inpaint_tf.presets.loading import load_inference_model
 
-    # Checked first: OpenCV would print its own warning for a missing file, and raise
-    # its own error for an unknown output format only after the model has run.
-    if not os.path.isfile(args.image):
-        raise FileNotFoundError(f"Image not found: {args.image}")
-    if not cv2.haveImageWriter(args.out):
-        raise ValueError(f"Cannot write {args.out}: use a .png or .jpg name")
-    image = read_image(args.image)
-    mask = load_mask_image(args.mask, size=image.shape[:2])
-    filled = inpaint(load_inference_model(args.model), image, mask,
-                     windows=False if args.whole else "auto")
-    write_photo(args.out, filled)
-    print(f"wrote {args.out} ({int(mask.sum())} hole pixels filled)")
+    holes = inpaint_file(load_inference_model(args.model), args.image, args.mask, args.out,
+                         windows=False if args.whole else "auto")
+    print(f"wrote {args.out} ({holes} hole pixels filled)")
 
 
 def _inpaint_folder(args):
@@ -437,11 +442,11 @@ def _inpaint_folder(args):
 
 def _configure_inpaint(parser):
     parser.add_argument("--model", required=True,
-                        help="run folder, .keras file or released model name "
-                             "(inpaint_tf.pretrained_names())")
+                        help="run folder, .keras file or released model name: "
+                             f"{', '.join(pretrained_names())}")
     photos = parser.add_mutually_exclusive_group(required=True)
-    photos.add_argument("--image",
-                        help="image file (any size; grayscale is made RGB, alpha is dropped)")
+    photos.add_argument("--image", help="image file (any size; 8 or 16 bits, grey or colour: "
+                                        "written back so, alpha kept where --out holds it)")
     photos.add_argument("--images", metavar="DIR_OR_GLOB",
                         help="a folder of photos, a quoted glob pattern ('scans/**/*.jpg') "
                              "or a file: photos of any sizes, in one process")

@@ -59,15 +59,18 @@ def _holes(seed: int, size) -> np.ndarray:
     return mask
 
 
-def _expected(model, photo: Path, mask, **options) -> np.ndarray:
-    """The reference: `inpaint` on this photo alone, rounded to 8 bits as written."""
+def _expected(model, photo: Path, mask, grey: bool = False, **options) -> np.ndarray:
+    """The reference: `inpaint` on this photo alone (as RGB), rounded to 8 bits as
+    written; for a grey photo the mean of the three channels."""
     mask = load_mask_image(mask) if isinstance(mask, Path) else mask
     filled = inpaint(model, read_image(photo), mask, **options)
-    return np.round(filled * 255.0).astype(np.uint8)
+    return np.round((filled.mean(axis=-1) if grey else filled) * 255.0).astype(np.uint8)
 
 
 def _read_back(path: Path) -> np.ndarray:
-    return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)[:, :, ::-1]
+    """A written file as stored: grey (H, W), RGB or RGBA, 8 or 16 bits."""
+    pixels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    return pixels if pixels.ndim == 2 else pixels[:, :, [2, 1, 0, 3][:pixels.shape[2]]]
 
 
 def _files(folder: Path) -> list[str]:
@@ -134,7 +137,7 @@ def test_masks_by_name_photos_of_several_sizes_formats_and_options(model, tmp_pa
     named = [("b", SIZES[0]), ("a", SIZES[1]), ("c", SIZES[2]), ("d", SIZES[0]),
              ("e", SIZES[1])]
     photos, masks = _masked_folder(tmp_path, named)
-    grey = _write(photos / "f.png", _photo(9, SIZES[2])[..., 0])  # grey: read as RGB
+    grey = _write(photos / "f.png", _photo(9, SIZES[2])[..., 0])  # grey: written grey
     _write(masks / "f.bmp", _holes(9, SIZES[2]) * 255)  # a mask in another format
     jpeg = _write(photos / "g.jpg", _photo(10, SIZES[1]))
     _write(masks / "g.png", _holes(10, SIZES[1]) * 255)
@@ -144,15 +147,68 @@ def test_masks_by_name_photos_of_several_sizes_formats_and_options(model, tmp_pa
     names = ["a", "b", "c", "d", "e", "f"]
     assert report.written == [tmp_path / "out" / f"{n}_filled.png" for n in names] + [
         tmp_path / "out" / "g_filled.jpg"]
-    for name in names:
+    for name in names[:-1]:
         mask = next(masks.glob(f"{name}.*"))
         np.testing.assert_array_equal(_read_back(tmp_path / "out" / f"{name}_filled.png"),
                                       _expected(model, photos / f"{name}.png", mask,
                                                 windows=False))
-    assert _read_back(tmp_path / "out" / "f_filled.png").shape == (*SIZES[2], 3)
+    # The grey photo: filled as RGB, the channels' mean written in one channel.
+    filled = _expected(model, grey, masks / "f.bmp", windows=False, grey=True)
+    np.testing.assert_array_equal(_read_back(tmp_path / "out" / "f_filled.png"), filled)
     assert (tmp_path / "out" / "g_filled.jpg").read_bytes()[:2] == b"\xff\xd8"  # a JPEG
     assert cv2.imread(str(tmp_path / "out" / "g_filled.jpg")).shape == (*SIZES[1], 3)
     assert grey.exists() and jpeg.exists()
+
+
+def _store(path: Path, pixels: np.ndarray) -> Path:
+    """Grey, RGB or RGBA pixels of any depth, written with OpenCV (BGR order)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stored = pixels if pixels.ndim == 2 else pixels[:, :, [2, 1, 0, 3][:pixels.shape[2]]]
+    assert cv2.imwrite(str(path), stored)
+    return path
+
+
+def _filled_as_stored(model, stored: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """The reference for the holes: `inpaint` on the photo's RGB as floats, alone, the
+    three channels' mean for a grey photo, at the photo's depth."""
+    scale = np.iinfo(stored.dtype).max
+    rgb = np.repeat(stored[..., None], 3, axis=2) if stored.ndim == 2 else stored[..., :3]
+    filled = inpaint(model, rgb.astype(np.float32) / np.float32(scale), holes)
+    return np.round((filled.mean(axis=-1) if stored.ndim == 2 else filled) * scale)
+
+
+def test_16_bit_grey_and_rgba_photos_come_back_as_they_came(model, tmp_path):
+    rng = np.random.default_rng(5)
+    size = SIZES[0]
+    photos = {"alpha.png": rng.integers(0, 256, (*size, 4)).astype(np.uint8),
+              "alpha16.tif": rng.integers(0, 65536, (*size, 4)).astype(np.uint16),
+              "deep.png": rng.integers(0, 65536, (*size, 3)).astype(np.uint16),
+              "grey.png": rng.integers(0, 256, size).astype(np.uint8),
+              "grey16.png": rng.integers(0, 65536, size).astype(np.uint16),
+              # 8 bits beside 16 of one size: never one `inpaint` call together.
+              "plain.png": rng.integers(0, 256, (*size, 3)).astype(np.uint8)}
+    for name, pixels in photos.items():
+        _store(tmp_path / "photos" / name, pixels)
+    holes = _holes(3, size)
+    report = F.inpaint_folder(model, tmp_path / "photos", mask=holes, out=tmp_path / "out",
+                              verbose=0)
+    assert sorted(p.name for p in report.written) == sorted(photos)
+    hole = holes > 0
+    for name, stored in photos.items():
+        out = _read_back(tmp_path / "out" / name)
+        assert (out.dtype, out.shape) == (stored.dtype, stored.shape), name
+        np.testing.assert_array_equal(out[~hole], stored[~hole], err_msg=name)
+        colour = out[..., :3] if out.ndim == 3 else out
+        np.testing.assert_array_equal(colour[hole], _filled_as_stored(model, stored, holes)[hole],
+                                      err_msg=name)
+        if stored.ndim == 3 and stored.shape[2] == 4:
+            np.testing.assert_array_equal(out[..., 3], stored[..., 3], err_msg=name)
+    # A format without alpha or 16 bits: the file as it holds it (8-bit RGB), one file.
+    jpeg = tmp_path / "deep.jpg"
+    assert F.inpaint_file(model, tmp_path / "photos" / "alpha16.tif", _store(
+        tmp_path / "holes.png", holes * 255), jpeg) == int(holes.sum())
+    assert cv2.imread(str(jpeg), cv2.IMREAD_UNCHANGED).shape == (*size, 3)
+    assert cv2.imread(str(jpeg), cv2.IMREAD_UNCHANGED).dtype == np.uint8
 
 
 def test_a_glob_and_a_list_of_files_choose_the_photos(model, tmp_path):
@@ -344,18 +400,18 @@ def test_bad_arguments_say_what_is_wrong(model, tmp_path, changes, error, messag
 
 def test_reading_and_writing_run_in_background_threads(model, tmp_path, monkeypatch):
     threads = {"read": set(), "write": set()}
-    real_read, real_write = F.read_image, F.write_photo
+    real_read, real_write = F.read_image_as_is, F.write_image
 
     def read(path):
         threads["read"].add(threading.current_thread().name)
         return real_read(path)
 
-    def write(path, filled):
+    def write(path, filled, like):
         threads["write"].add(threading.current_thread().name)
-        return real_write(path, filled)
+        return real_write(path, filled, like)
 
-    monkeypatch.setattr(F, "read_image", read)
-    monkeypatch.setattr(F, "write_photo", write)
+    monkeypatch.setattr(F, "read_image_as_is", read)
+    monkeypatch.setattr(F, "write_image", write)
     photos, masks = _masked_folder(tmp_path, [("a", SIZES[0]), ("b", SIZES[1])])
     F.inpaint_folder(model, photos, masks=masks, out=tmp_path / "out", verbose=0)
     assert threads == {"read": {"inpaint_folder_reader"}, "write": {"inpaint_folder_writer"}}
@@ -363,10 +419,10 @@ def test_reading_and_writing_run_in_background_threads(model, tmp_path, monkeypa
 
 
 def test_a_failed_write_stops_the_run(model, tmp_path, monkeypatch):
-    def broken(path, filled):
+    def broken(path, filled, like):
         raise OSError(f"Cannot write {path}")
 
-    monkeypatch.setattr(F, "write_photo", broken)
+    monkeypatch.setattr(F, "write_image", broken)
     photos, masks = _masked_folder(tmp_path, [("a", SIZES[0]), ("b", SIZES[1])])
     with pytest.raises(OSError, match="Cannot write"):
         F.inpaint_folder(model, photos, masks=masks, out=tmp_path / "out", verbose=0)
@@ -516,6 +572,75 @@ def test_cli_single_image_form_still_writes_one_file(saved_model, tmp_path):
     assert code == 0 and "wrote" in printed
     np.testing.assert_array_equal(_read_back(tmp_path / "o.png"),
                                   _expected(load_inference_model(saved_model), photo, mask))
+
+
+def test_cli_16_bit_grey_photo_is_written_16_bit_grey(saved_model, tmp_path):
+    from inpaint_tf.presets.loading import load_inference_model
+
+    grey = np.random.default_rng(2).integers(0, 65536, SIZES[1]).astype(np.uint16)
+    holes = _holes(4, SIZES[1])
+    code, printed = _call(["inpaint", "--model", saved_model, "--image",
+                           _store(tmp_path / "scan.tif", grey), "--mask",
+                           _write(tmp_path / "m.png", holes * 255), "--out",
+                           tmp_path / "o.png"])
+    assert code == 0 and f"({int(holes.sum())} hole pixels filled)" in printed
+    out = _read_back(tmp_path / "o.png")
+    assert out.dtype == np.uint16 and out.shape == SIZES[1]
+    np.testing.assert_array_equal(out[holes == 0], grey[holes == 0])
+    expected = _filled_as_stored(load_inference_model(saved_model), grey, holes)
+    np.testing.assert_array_equal(out[holes > 0], expected[holes > 0])
+
+
+def test_cli_warns_in_one_line_of_a_mask_that_is_almost_all_hole(saved_model, tmp_path,
+                                                                  capfd):
+    photo = _write(tmp_path / "a.png", _photo(0, SIZES[1]))
+    inverted = 1 - _holes(0, SIZES[1])
+    share = f"{inverted.mean():.1%}"
+    capfd.readouterr()
+    code, _ = _call(["inpaint", "--model", saved_model, "--image", photo, "--mask",
+                     _write(tmp_path / "inverted.png", inverted * 255), "--out",
+                     tmp_path / "o.png"])
+    tail = ("is hole (over 90%): almost no known pixels to fill it from. The mask may be "
+            "inverted: 1 (in a file, non-zero) = hole, 0 = known")
+    assert code == 0 and _stderr_lines(capfd) == [
+        f"inpaint-tf: warning: {share} of the mask {tail}"]
+    # A folder with the inverted mask: one line, naming the mask file, for its photos.
+    for name in "bc":
+        _write(tmp_path / "photos" / f"{name}.png", _photo(1, SIZES[1]))
+        _write(tmp_path / "masks" / f"{name}.png", _holes(0, SIZES[1]) * 255)
+    code, _ = _call(["inpaint", "--model", saved_model, "--images", tmp_path / "photos",
+                     "--mask", tmp_path / "inverted.png", "--out", tmp_path / "out"])
+    assert code == 0 and _stderr_lines(capfd) == [
+        f"inpaint-tf: warning: {share} of the mask {tmp_path / 'inverted.png'} {tail}"]
+    # A mask each: the one almost all hole is named, the other photo fills quietly.
+    _write(tmp_path / "masks" / "c.png", inverted * 255)
+    code, _ = _call(["inpaint", "--model", saved_model, "--images", tmp_path / "photos",
+                     "--masks", tmp_path / "masks", "--out", tmp_path / "out2"])
+    assert code == 0 and _stderr_lines(capfd) == [
+        f"inpaint-tf: warning: {share} of the mask {tmp_path / 'masks' / 'c.png'} {tail}"]
+    # Half the photo: no warning.
+    half = np.zeros(SIZES[1], np.uint8)
+    half[: SIZES[1][0] // 2] = 1
+    code, _ = _call(["inpaint", "--model", saved_model, "--image", photo, "--mask",
+                     _write(tmp_path / "half.png", half * 255), "--out", tmp_path / "h.png"])
+    assert code == 0 and _stderr_lines(capfd) == []
+
+
+def test_cli_help_names_the_released_models_and_version_prints_the_version(capsys):
+    from inpaint_tf import __version__
+    from inpaint_tf.presets.released import pretrained_names
+
+    names = pretrained_names()
+    assert "photo_unet" in names
+    code, printed = _call(["--help"])
+    assert code == 0 and f"Released models (--model NAME, no training): {', '.join(names)}" in (
+        " ".join(printed.split()))
+    code, printed = _call(["inpaint", "--help"])
+    text = " ".join(printed.split())
+    assert code == 0 and f"released model name: {', '.join(names)}" in text
+    assert "inpaint-tf inpaint --model photo_unet --image photo.png" in text
+    code, printed = _call(["--version"])
+    assert code == 0 and printed == f"inpaint-tf {__version__}\n"
 
 
 # --------------------------------------------------------------------------- benchmark

@@ -171,3 +171,30 @@ def test_cli_inpaint_shows_progress_for_many_windows(tmp_path, monkeypatch, rng)
     lines = printed.getvalue().splitlines()
     assert any("/" in line and "window" in line for line in lines), lines
     assert "(12 hole pixels filled)" in lines[-1]
+
+
+def test_a_mask_over_90_percent_hole_warns_with_its_share_and_one_at_half_does_not(rng):
+    import warnings
+
+    model = build_tiny_inpainting_model(2)
+    image = rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)
+    inverted = np.ones((20, 20), np.uint8)
+    inverted[:4, :5] = 0  # 380 of 400 pixels: 95 % hole, as an inverted blemish mask
+    with pytest.warns(UserWarning, match=r"^95\.0% of the mask is hole \(over 90%\): almost "
+                                         r"no known pixels.*The mask may be inverted"):
+        inference.inpaint(model, image, inverted)
+    half = np.zeros((20, 20), np.uint8)
+    half[:10] = 1
+    edge = np.ones((20, 20), np.uint8)
+    edge[:2, :] = 0  # 90.0 %: not over
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        inference.inpaint(model, image, half)
+        inference.inpaint(model, image, edge)
+        inference.inpaint(model, image, np.zeros((20, 20), np.uint8))
+    # In a batch or a list, the mask is named by its index.
+    with pytest.warns(UserWarning, match=r"^95\.0% of masks\[1\] is hole") as caught:
+        inference.inpaint(model, np.stack([image, image]), np.stack([half, inverted]))
+    assert len(caught) == 1
+    with pytest.warns(UserWarning, match=r"^100\.0% of masks\[0\] is hole"):
+        inference.inpaint(model, [image], [np.ones((20, 20))])

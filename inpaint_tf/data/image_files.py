@@ -1,4 +1,6 @@
-"""Users' image files: reading them as RGB, and a folder of them as a fixed-size `Split`."""
+"""Users' image files: reading them as RGB, or as they are stored (8 or 16 bits, grey or
+colour, alpha) and writing a filled image back in that form; a folder of them as a
+fixed-size `Split`."""
 
 from __future__ import annotations
 
@@ -8,10 +10,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inpaint_tf._io import atomic_path
 from inpaint_tf._validation import is_int
 from inpaint_tf.data.splits import Split, Subset
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+DEEP_SUFFIXES = (".png", ".tif", ".tiff")  # formats that hold 16 bits per channel
+ALPHA_SUFFIXES = (".png", ".tif", ".tiff", ".webp")  # formats that hold alpha
+_ORIENTED_SUFFIXES = (".jpg", ".jpeg")  # read with their EXIF orientation applied
+_DEPTHS = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
 
 
 def read_image(path) -> np.ndarray:
@@ -31,6 +38,130 @@ def read_image(path) -> np.ndarray:
     if image is None:
         raise ValueError(f"Cannot read image file {path}: empty, corrupt or not an image")
     return np.ascontiguousarray(image[:, :, ::-1])
+
+
+def read_image_as_is(path) -> np.ndarray:
+    """An image file's pixels as stored: uint8 or uint16, (H, W) grey, (H, W, 3) RGB or
+    (H, W, 4) RGBA (RGB order). `model_input` makes them what `inpaint` takes;
+    `write_image` writes a filled image back in their form.
+
+    A JPEG is read with its EXIF orientation applied (as `read_image` reads it);
+    other formats as stored.
+
+    Raises:
+        ValueError: the file cannot be decoded as an image, or holds pixels of another
+            type than 8- or 16-bit integers (float TIFFs); the message names the file.
+
+    Example:
+        >>> pixels = read_image_as_is("scan.tif")                         # doctest: +SKIP
+        >>> pixels.dtype, pixels.shape                                     # doctest: +SKIP
+        (dtype('uint16'), (2000, 3000))
+    """
+    oriented = Path(path).suffix.lower() in _ORIENTED_SUFFIXES
+    pixels = cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR if oriented
+                        else cv2.IMREAD_UNCHANGED)
+    if pixels is None or pixels.size == 0:
+        raise ValueError(f"Cannot read image file {path}: empty, corrupt or not an image")
+    if pixels.dtype not in _DEPTHS:
+        raise ValueError(f"Cannot read image file {path}: its pixels are {pixels.dtype}; "
+                         "8- and 16-bit images are read (convert it first)")
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    if pixels.ndim == 3 and pixels.shape[2] not in (3, 4):
+        raise ValueError(f"Cannot read image file {path}: {pixels.shape[2]} channels; grey, "
+                         "RGB and RGBA images are read")
+    return np.ascontiguousarray(pixels[:, :, [2, 1, 0, 3][:pixels.shape[2]]]
+                                if pixels.ndim == 3 else pixels)
+
+
+def model_input(pixels: np.ndarray) -> np.ndarray:
+    """The (H, W, 3) RGB image `inpaint` takes from pixels of `read_image_as_is`: grey
+    repeated in three channels, alpha left out; uint8 as it is, 16 bits as float32 in
+    [0, 1] (``value / 65535``).
+
+    Example:
+        >>> model_input(np.full((2, 2), 65535, np.uint16))[0, 0]
+        array([1., 1., 1.], dtype=float32)
+    """
+    rgb = np.repeat(pixels[:, :, None], 3, axis=2) if pixels.ndim == 2 else pixels[:, :, :3]
+    if rgb.dtype == np.uint8:
+        return rgb
+    return rgb.astype(np.float32) / np.float32(_DEPTHS[rgb.dtype])
+
+
+def _is_grey(pixels: np.ndarray) -> bool:
+    """Whether pixels of `read_image_as_is` are grey: one channel, or three equal ones."""
+    if pixels.ndim == 2:
+        return True
+    return bool(np.array_equal(pixels[:, :, 0], pixels[:, :, 1])
+                and np.array_equal(pixels[:, :, 1], pixels[:, :, 2]))
+
+
+def output_pixels(filled, like: np.ndarray | None = None, suffix: str = ".png") -> np.ndarray:
+    """`filled` (RGB floats in [0, 1], as `inpaint` returns them) in the form of `like`
+    (the pixels it was filled from), as far as a file of `suffix` holds it.
+
+    - Depth: 16 bits for a 16-bit `like` in PNG and TIFF, else 8; values are rounded
+      (``round(value * 65535)``, ``round(value * 255)``), so that known pixels come
+      back bit for bit.
+    - Grey: a grey `like` (one channel, or three equal ones) gets the mean of the
+      three channels (no colour tint in the holes), in one channel, or three equal
+      ones where `like` has three.
+    - Alpha: `like`'s alpha, unchanged (rounded to 8 bits where the format holds no
+      more), where the format holds alpha (PNG, TIFF, WebP); else none.
+
+    Returns:
+        (H, W) or (H, W, 3 or 4) uint8 or uint16, RGB order. Without `like`: 8-bit RGB.
+
+    Example:
+        >>> grey = np.array([[0, 65535]], np.uint16)
+        >>> output_pixels(model_input(grey), like=grey, suffix=".png")
+        array([[    0, 65535]], dtype=uint16)
+    """
+    filled = np.asarray(filled, np.float32)
+    suffix = suffix.lower()
+    if like is None:
+        return np.round(filled * np.float32(255)).astype(np.uint8)
+    deep = like.dtype == np.uint16 and suffix in DEEP_SUFFIXES
+    dtype = np.uint16 if deep else np.uint8
+    grey = _is_grey(like)
+    values = filled.mean(axis=2, keepdims=True) if grey else filled
+    out = np.round(values * np.float32(_DEPTHS[np.dtype(dtype)])).astype(dtype)
+    if grey:
+        out = out[:, :, 0] if like.ndim == 2 else np.repeat(out, 3, axis=2)
+    if like.ndim == 3 and like.shape[2] == 4 and suffix in ALPHA_SUFFIXES:
+        alpha = like[:, :, 3]
+        if alpha.dtype != out.dtype:  # 16-bit alpha into an 8-bit format
+            alpha = np.round(alpha / 257.0).astype(dtype)
+        out = np.dstack([out, alpha])
+    return out
+
+
+def write_image(path, filled, like: np.ndarray | None = None) -> None:
+    """Writes `filled` (RGB floats in [0, 1]) atomically as an image file in the format
+    of `path`'s extension, in the form of `like` (`output_pixels`: depth, grey,
+    alpha) as far as that format holds it; 8-bit RGB without `like`.
+
+    Raises:
+        OSError: OpenCV cannot write the file (names it).
+
+    Example:
+        >>> pixels = read_image_as_is("scan.png")                         # doctest: +SKIP
+        >>> write_image("filled.png", inpaint(model, model_input(pixels), holes),
+        ...             like=pixels)                                       # doctest: +SKIP
+    """
+    path = Path(path)
+    pixels = output_pixels(filled, like, path.suffix)
+    if pixels.ndim == 3:
+        pixels = pixels[:, :, [2, 1, 0, 3][:pixels.shape[2]]]  # OpenCV's BGR(A)
+    with atomic_path(path) as temporary:
+        try:
+            written = cv2.imwrite(str(temporary), pixels)
+        except cv2.error as error:  # an image OpenCV's encoder refuses
+            raise OSError(f"Cannot write {path}: {str(error).strip().splitlines()[-1]}"
+                          ) from None
+        if not written:
+            raise OSError(f"Cannot write {path}")
 
 
 def load_image_folder(path, size, mode: str = "resize",

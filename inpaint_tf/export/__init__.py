@@ -18,9 +18,10 @@ inpaint_tf to run.
   size, for ONNX Runtime. Fixed because tf2onnx drops the run-time padding of a
   size-agnostic graph (a size that is no multiple fails in the first skip
   concatenation), while a fixed size pads correctly.
-- `load_exported`: a TFLite or ONNX file in its runtime, called like a Keras model;
-  ``inpaint(load_exported(path), photo, mask)`` serves images of any size through it,
-  on windows of its fixed size around the holes.
+- `load_exported` (from `inpaint_tf.serving`, which needs no TensorFlow): a TFLite or
+  ONNX file in its runtime, called like a Keras model; ``inpaint(load_exported(path),
+  photo, mask)`` serves images of any size through it, on windows of its fixed size
+  around the holes, with or without TensorFlow installed.
 
 Both files compute in float32: a model under a mixed policy (as the experiments
 train) is exported as a float32 copy with its weights, since TFLite's builtin ops
@@ -65,9 +66,9 @@ from inpaint_tf.export._common import (
 )
 from inpaint_tf.export.formats import export_model, read_export_metadata
 from inpaint_tf.export.onnx import export_onnx
-from inpaint_tf.export.runtime import ExportedModel, load_exported
 from inpaint_tf.export.saved_model import export_saved_model
 from inpaint_tf.export.tflite import export_tflite
+from inpaint_tf.serving import ExportedModel, load_exported
 
 __all__ = [
     "DEFAULT_SIZE", "FORMATS", "METADATA_KEY", "ONNX_OPSET", "QUANTIZATIONS",

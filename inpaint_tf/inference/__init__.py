@@ -6,7 +6,8 @@
   whole), padded, predicted and composited; `receptive_field`, `size_multiple`.
 - `folders`: `inpaint_folder`, a folder of photos with one mask or a mask each,
   read and written in background threads, resumable (`plan_folder`, `FolderPlan`,
-  `FolderReport`, `PhotoError`).
+  `FolderReport`, `PhotoError`); `inpaint_file`, one image file. Photos come back in
+  their form: 8 or 16 bits, grey or colour, alpha kept.
 
 Example:
     >>> from inpaint_tf.inference import inpaint
@@ -19,10 +20,18 @@ from inpaint_tf.inference.folders import (
     FolderPlan,
     FolderReport,
     PhotoError,
+    inpaint_file,
     inpaint_folder,
     plan_folder,
 )
-from inpaint_tf.inference.inpainting import inpaint, receptive_field, size_multiple
+from inpaint_tf.inference.inpainting import (
+    MostlyHoleWarning,
+    inpaint,
+    receptive_field,
+    size_multiple,
+    warn_if_mostly_hole,
+)
 
-__all__ = ["FolderPlan", "FolderReport", "PhotoError", "inpaint", "inpaint_folder",
-           "plan_folder", "receptive_field", "size_multiple"]
+__all__ = ["FolderPlan", "FolderReport", "MostlyHoleWarning", "PhotoError", "inpaint",
+           "inpaint_file", "inpaint_folder", "plan_folder", "receptive_field",
+           "size_multiple", "warn_if_mostly_hole"]

@@ -11,10 +11,12 @@ ones, so that a folder of large JPEGs is bound by the model, not by decoding.
   every photo (``mask``: a file or an array; a photo of another size fails), or a
   folder of masks (``masks``) where the mask of ``a.jpg`` is the one file named
   ``a.*`` (``a.png`` for instance).
-- **Outputs**: ``out/<name><suffix><extension>``, the photo's name and format, 8-bit
-  RGB (alpha dropped, grey made RGB, as `inpaint_tf.data.image_files.read_image`
-  reads it), written atomically: a file in `out` is complete or absent. An output
-  never replaces a mask file, nor its own photo unless ``overwrite=True``.
+- **Outputs**: ``out/<name><suffix><extension>``, the photo's name and format, and
+  its form (`inpaint_tf.data.image_files.write_image`): a 16-bit PNG or TIFF comes
+  back 16-bit, a grey photo grey (filled in three channels, averaged back into one:
+  no colour tint), alpha unchanged; known pixels bit for bit (but in JPEG). Written
+  atomically: a file in `out` is complete or absent. An output never replaces a mask
+  file, nor its own photo unless ``overwrite=True``.
 - **Resume**: a photo whose output exists is done and skipped, so a run that was
   interrupted (a crash, Ctrl-C) continues where it stopped; ``overwrite=True``
   redoes every photo. A file named as another photo's output (``a_filled.jpg`` beside
@@ -28,7 +30,8 @@ ones, so that a folder of large JPEGs is bound by the model, not by decoding.
 Photos of one size that follow each other go through `inpaint` together (up to
 `GROUP_PHOTOS` photos and `GROUP_PIXELS` pixels per call), so that the windows of a
 one-mask run, which have the same layout in every photo, share model calls. Each
-photo's output equals ``inpaint(model, photo, its_mask, ...)`` rounded to 8 bits.
+photo's output equals ``inpaint(model, photo, its_mask, ...)`` in the photo's form
+(`inpaint_file` does one photo). A mask over 90 % hole warns (`inpaint`).
 
 Example:
     >>> from inpaint_tf import pretrained
@@ -52,13 +55,19 @@ import queue
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from inpaint_tf._io import atomic_path
 from inpaint_tf._validation import as_binary_masks, check_positive_int
-from inpaint_tf.data.image_files import IMAGE_SUFFIXES, read_image
+from inpaint_tf.data.image_files import (
+    IMAGE_SUFFIXES,
+    model_input,
+    read_image_as_is,
+    write_image,
+)
+from inpaint_tf.inference.inpainting import MostlyHoleWarning, inpaint, warn_if_mostly_hole
 from inpaint_tf.masks.sets import load_mask_image
 
 GROUP_PHOTOS = 16  # photos of one size per `inpaint` call, at most
@@ -195,7 +204,7 @@ class FolderPlan:
 
         Args:
             model: what `inpaint_tf.inference.inpainting.inpaint` takes (a Keras
-                model, or an exported file from `inpaint_tf.export.load_exported`).
+                model, or an exported file from `inpaint_tf.serving.load_exported`).
             verbose: 0 silent, 1 a progress bar (rate, time left), 2 a line per step.
             prefetch: groups of photos read ahead (and finished photos waiting to be
                 written), at most.
@@ -209,8 +218,6 @@ class FolderPlan:
             PhotoError: a bad photo (unless ``skip_bad``); the photos written before
                 it stay, and a re-run resumes.
         """
-        from inpaint_tf.inference.inpainting import inpaint
-
         prefetch = check_positive_int(prefetch, "prefetch")
         if verbose not in (0, 1, 2):
             raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
@@ -219,6 +226,8 @@ class FolderPlan:
         if not self.jobs:
             progress.close()
             return report
+        if self.mask is not None:  # named once, not once per photo
+            warn_if_mostly_hole(self.mask, f"the mask {self.mask_name}")
         stop = threading.Event()
         groups: queue.Queue = queue.Queue(maxsize=prefetch)
         reader = threading.Thread(target=self._read, args=(groups, stop), daemon=True,
@@ -236,10 +245,15 @@ class FolderPlan:
                     report.failed.append((group[0].job.photo, group[0].error))
                     progress.advance(1, failed=1)
                     continue
-                filled = inpaint(model, np.stack([item.image for item in group]),
-                                 np.stack([item.mask for item in group]), **options)
+                for item in group:
+                    if item.job.mask is not None:
+                        warn_if_mostly_hole(item.mask, f"the mask {item.job.mask}")
+                with warnings.catch_warnings():  # named above, not by index in the group
+                    warnings.simplefilter("ignore", MostlyHoleWarning)
+                    filled = inpaint(model, np.stack([item.image for item in group]),
+                                     np.stack([item.mask for item in group]), **options)
                 for item, result in zip(group, filled):
-                    writer.put(item.job.output, result)
+                    writer.put(item.job.output, result, item.pixels)
                 progress.advance(len(group))
         finally:
             stop.set()
@@ -253,9 +267,11 @@ class FolderPlan:
 
     def _load(self, job: PhotoJob) -> _Loaded:
         try:
-            image = read_image(job.photo)
-        except ValueError:
-            return _Loaded(job, error="cannot be read: empty, corrupt or not an image")
+            pixels = read_image_as_is(job.photo)
+        except ValueError as error:
+            return _Loaded(job, error="cannot be read: " + str(error).removeprefix(
+                f"Cannot read image file {job.photo}: "))
+        image = model_input(pixels)
         if job.mask is None:
             mask = self.mask
             if mask.shape[:2] != image.shape[:2]:
@@ -270,7 +286,7 @@ class FolderPlan:
             if mask.shape[:2] != image.shape[:2]:
                 return _Loaded(job, error=f"the photo is {_size(image.shape)} but its mask "
                                           f"{job.mask} is {_size(mask.shape)}")
-        return _Loaded(job, image=image, mask=mask)
+        return _Loaded(job, image=image, mask=mask, pixels=pixels)
 
     def _read(self, groups: queue.Queue, stop: threading.Event) -> None:
         """The reader thread: consecutive photos of one size, read with their masks,
@@ -298,6 +314,7 @@ class FolderPlan:
                     continue
                 size = item.image.shape[0] * item.image.shape[1]
                 if group and (item.image.shape != group[0].image.shape
+                              or item.image.dtype != group[0].image.dtype
                               or len(group) >= GROUP_PHOTOS or pixels + size > GROUP_PIXELS):
                     if not put(group):
                         return
@@ -314,20 +331,10 @@ class FolderPlan:
 @dataclasses.dataclass
 class _Loaded:
     job: PhotoJob
-    image: np.ndarray | None = None
+    image: np.ndarray | None = None  # what `inpaint` takes
     mask: np.ndarray | None = None
     error: str | None = None
-
-
-def write_photo(path, filled: np.ndarray) -> None:
-    """Writes float RGB in [0, 1] as an 8-bit image file, atomically, in the format of
-    `path`'s extension."""
-    import cv2
-
-    pixels = np.round(np.asarray(filled) * 255.0).astype(np.uint8)[:, :, ::-1]
-    with atomic_path(path) as temporary:
-        if not cv2.imwrite(str(temporary), pixels):
-            raise OSError(f"Cannot write {path}")
+    pixels: np.ndarray | None = None  # as stored: the form the output is written in
 
 
 class _Writer(threading.Thread):
@@ -344,15 +351,15 @@ class _Writer(threading.Thread):
         while (entry := self.pending.get()) is not None:
             if self.error is None:
                 try:
-                    write_photo(*entry)
+                    write_image(*entry)
                     self.written.append(entry[0])
                 except BaseException as error:  # noqa: BLE001 - raised by the main thread
                     self.error = error
 
-    def put(self, output: Path, filled: np.ndarray) -> None:
+    def put(self, output: Path, filled: np.ndarray, like: np.ndarray) -> None:
         if self.error is not None:
             raise self.error
-        self.pending.put((output, filled))
+        self.pending.put((output, filled, like))
 
     def finish(self) -> None:
         self.pending.put(None)
@@ -547,3 +554,36 @@ def inpaint_folder(model, images, *, mask=None, masks=None, out, suffix: str = "
     plan = plan_folder(images, mask=mask, masks=masks, out=out, suffix=suffix,
                        overwrite=overwrite, skip_bad=skip_bad)
     return plan.run(model, verbose=verbose, prefetch=prefetch, **options)
+
+
+def inpaint_file(model, image, mask, out, **options) -> int:
+    """Inpaints one image file (8 or 16 bits, grey or colour, alpha) with a mask file
+    (non-zero = hole) into the file `out`, in the photo's form as far as `out`'s
+    format holds it (`write_image`), as `inpaint_folder` writes each photo.
+
+    Args: `model` and ``**options`` as `inpaint`; `image`, `mask`, `out`: paths.
+
+    Returns:
+        The number of hole pixels filled.
+
+    Raises:
+        FileNotFoundError: no image or mask file.
+        ValueError: an unreadable file, a mask of another size, or an output format
+            OpenCV cannot write (checked before the model runs).
+
+    Example:
+        >>> inpaint_file(model, "scan.tif", "dust.png", "out.tif")    # doctest: +SKIP
+        5120
+    """
+    import cv2
+
+    # Checked first: OpenCV would print its own warning for a missing file, and raise
+    # its own error for an unknown output format only after the model has run.
+    if not os.path.isfile(image):
+        raise FileNotFoundError(f"Image not found: {image}")
+    if not cv2.haveImageWriter(str(out)):
+        raise ValueError(f"Cannot write {out}: use a .png, .tif or .jpg name")
+    pixels = read_image_as_is(image)
+    holes = load_mask_image(mask, size=pixels.shape[:2])
+    write_image(out, inpaint(model, model_input(pixels), holes, **options), like=pixels)
+    return int(holes.sum())

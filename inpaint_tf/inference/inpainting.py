@@ -12,8 +12,10 @@ and is chosen when the windows would cover half the image or more; over a megapi
 it runs in tiles, so that memory is bounded by a tile. Either way the output is
 composited: known pixels are returned unchanged, bit for bit.
 
-Files exported at one fixed size (`inpaint_tf.export.load_exported`) serve any
-image size the same way: each window, or tile, is brought to their size.
+Files exported at one fixed size (`inpaint_tf.serving.load_exported`) serve any
+image size the same way: each window, or tile, is brought to their size. Serving
+them imports no TensorFlow: this module needs NumPy and OpenCV, and Keras only
+for a Keras model (or a progress bar).
 
 Example:
     >>> from inpaint_tf import inpaint
@@ -25,6 +27,8 @@ Example:
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 import weakref
 
 import numpy as np
@@ -45,6 +49,7 @@ _GLOBAL_LAYERS = ("Flatten", "Reshape", "Attention", "MultiHeadAttention")
 AUTO_SHARE = 0.5  # windows="auto": windows when they cover less than this share
 BATCH_PIXELS = 1 << 20  # pixels per model call at most (unless one window is larger)
 PROGRESS_CALLS = 4  # verbose="auto": a progress bar for jobs of this many model calls
+MOSTLY_HOLE = 0.9  # a mask with a larger hole share warns: little is known, maybe inverted
 
 
 def size_multiple(model) -> int:
@@ -166,11 +171,10 @@ def _predictor(network):
 
     A Keras model runs as one compiled function for every size (half the memory of
     an eager call and about twice as fast on a large image); anything else (an
-    `inpaint_tf.export.ExportedModel`) is called as it is.
+    `inpaint_tf.serving.ExportedModel`) is called as it is, without TensorFlow.
     """
-    import keras
-
-    if not isinstance(network, keras.Model):
+    keras = sys.modules.get("keras")  # a Keras model exists only once Keras is imported
+    if keras is None or not isinstance(network, keras.Model):
         return lambda image, mask: np.asarray(
             network({"image": image, "mask": mask}, training=False), np.float32)
     function = _COMPILED.get(network)
@@ -290,18 +294,41 @@ def _checked_verbose(verbose):
 
 
 def _progress_bar(verbose, calls: int, total: int):
-    """Keras' progress bar over `total` windows, or None: `verbose` 0, or "auto" for a
-    job of fewer than `PROGRESS_CALLS` model calls. "auto" draws the bar on a
-    terminal and writes one line at the end elsewhere (a log)."""
+    """Keras' progress bar over `total` windows, or None: `verbose` 0, "auto" for a
+    job of fewer than `PROGRESS_CALLS` model calls, or no Keras installed (an
+    exported file served without TensorFlow). "auto" draws the bar on a terminal and
+    writes one line at the end elsewhere (a log)."""
     if verbose == 0 or (verbose == "auto" and calls < PROGRESS_CALLS):
         return None
-    import sys
-
-    import keras
+    try:
+        import keras
+    except ImportError:
+        return None
 
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
     return keras.utils.Progbar(total, verbose=verbose, unit_name="window")
+
+
+class MostlyHoleWarning(UserWarning):
+    """A mask over `MOSTLY_HOLE` hole: almost nothing known to fill it from."""
+
+
+def warn_if_mostly_hole(mask, name: str, stacklevel: int = 2) -> None:
+    """Warns (`MostlyHoleWarning`, a `UserWarning`) when over `MOSTLY_HOLE` (90 %) of
+    `mask` (1 = hole) is hole, as with an inverted mask; `name` names the mask in the
+    message, which gives its hole share.
+
+    Example:
+        >>> warn_if_mostly_hole(np.ones((4, 4)), "the mask")          # doctest: +SKIP
+        MostlyHoleWarning: 100.0% of the mask is hole (over 90%): ...
+    """
+    share = float(np.count_nonzero(mask)) / max(np.size(mask), 1)
+    if share > MOSTLY_HOLE:
+        warnings.warn(f"{share:.1%} of {name} is hole (over {MOSTLY_HOLE:.0%}): almost no "
+                      "known pixels to fill it from. The mask may be inverted: 1 (in a "
+                      "file, non-zero) = hole, 0 = known", MostlyHoleWarning,
+                      stacklevel=stacklevel + 1)
 
 
 def _inputs(images, masks) -> tuple[list, list, str]:
@@ -384,7 +411,7 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
     Args:
         model: a Keras model taking ``{"image", "mask"}`` (any model of this library;
             a GAN training model runs its generator), or a fixed-size exported file
-            (`inpaint_tf.export.load_exported`).
+            (`inpaint_tf.serving.load_exported`; served without TensorFlow).
         images: (N, H, W, 3) or one (H, W, 3) image, uint8 or float in [0, 1]; any
             size. Or a list of (H, W, 3) images of different sizes.
         masks: (N, H, W[, 1]) or (H, W[, 1]), 1 = hole; a list of masks for a list
@@ -406,14 +433,16 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
             any size.
         verbose: "auto" (Keras' `Progbar` over the windows for a job of
             `PROGRESS_CALLS` model calls or more: a bar on a terminal, else one line
-            at the end), 0 (none), 1 (a bar) or 2 (one line at the end).
+            at the end), 0 (none), 1 (a bar) or 2 (one line at the end); none
+            where Keras is not installed.
 
     Returns:
         float32 images in [0, 1] of the input's shape (composited), or a list of
         them for a list. uint8 input is scaled by 1/255; a size that is no multiple
         is mirror-padded and cropped back; a mask without holes returns the image
         unchanged, bit for bit, without calling the model; an all-hole mask returns
-        the model's output clipped to [0, 1].
+        the model's output clipped to [0, 1]. A mask over `MOSTLY_HOLE` (90 %) hole,
+        as an inverted mask is, warns (`warn_if_mostly_hole`).
 
     Raises:
         ValueError: images not (N, H, W, 3) or (H, W, 3) (or a list of (H, W, 3)),
@@ -463,6 +492,8 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
     for index, mask in enumerate(masks):
         if not mask.any():
             continue
+        warn_if_mostly_hole(mask, "the mask" if form == "single" else f"masks[{index}]",
+                            stacklevel=2)
         height, width = mask.shape[:2]
         if windows is False or (height, width) == fixed:
             whole.append(index)
