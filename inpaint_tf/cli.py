@@ -504,7 +504,8 @@ collect_photos_command.configure = _configure_collect_photos
 @command("export", "Export a run's model as a SavedModel, a TFLite (LiteRT) or an ONNX file.",
          "inpaint-tf export runs/exp3 --out exported/exp3\n"
          "inpaint-tf export runs/exp3 --format tflite --quantize float16 --out exp3.tflite\n"
-         "inpaint-tf export runs/exp3 --format onnx --height 64 --width 64 --out exp3.onnx")
+         "inpaint-tf export runs/exp3 --format onnx --height 64 --width 64 --out exp3.onnx\n"
+         "inpaint-tf export photo_unet --format onnx --out photo_unet.onnx  # 256x256")
 def export_command(args):
     from inpaint_tf.export.formats import export_model
     from inpaint_tf.presets.loading import load_inference_model
@@ -530,7 +531,7 @@ def export_command(args):
 def _configure_export(parser):
     from inpaint_tf.export import FORMATS, QUANTIZATIONS
 
-    parser.add_argument("run", help="run folder or .keras file")
+    parser.add_argument("run", help="run folder, .keras file or released model name")
     parser.add_argument("--out", required=True,
                         help="target folder (saved_model) or file (tflite, onnx)")
     parser.add_argument("--format", default="saved_model", choices=FORMATS,
@@ -538,12 +539,11 @@ def _configure_export(parser):
     parser.add_argument("--quantize", default=None,
                         choices=[q for q in QUANTIZATIONS if q is not None],
                         help="tflite only: float16 or dynamic (int8 weights)")
-    parser.add_argument("--height", type=int, default=None,
-                        help="tflite and onnx: fixed input height (default: the model's, "
-                             "else 32)")
-    parser.add_argument("--width", type=int, default=None,
-                        help="tflite and onnx: fixed input width (default: the model's, "
-                             "else 32)")
+    size = ("tflite and onnx: fixed input {} (default: the size the model needs: its "
+            "static size, else 256 for a model with a harmonic prefill such as photo_unet, "
+            "32 for the study's models; a smaller one than it needs is refused)")
+    parser.add_argument("--height", type=int, default=None, help=size.format("height"))
+    parser.add_argument("--width", type=int, default=None, help=size.format("width"))
 
 
 export_command.configure = _configure_export

@@ -33,8 +33,8 @@ from inpaint_tf._validation import check_positive_int
 
 __all__ = ["ExportedModel", "load_exported", "read_metadata"]
 
-# The same values as `inpaint_tf.export`'s (tests/test_serving.py holds them equal);
-# defined here too so that serving imports nothing of the export.
+# The exported files' contract: the metadata's key and the signature's name (the export
+# writes them from here, so that serving imports nothing of the export).
 METADATA_KEY = "inpaint_tf"
 SIGNATURE_NAME = "serve"
 ONNX_HINT = "pip install onnxruntime (or inpaint_tf's export extra)"
@@ -60,6 +60,10 @@ class ExportedModel:
 
     Returns:
         The file's output ``inpainted`` (the composite, in [0, 1]) as a NumPy array.
+
+    Raises:
+        ValueError: inputs not of the fixed size or not finite, or an output with NaN
+            or Inf (the message names the file and its runtime as the likely cause).
     """
 
     def __init__(self, path, *, threads: int | None = None):
@@ -86,6 +90,10 @@ class ExportedModel:
             runner = _tflite_interpreter()(model_path=str(self.path), num_threads=threads
                                            ).get_signature_runner(SIGNATURE_NAME)
             self._run = lambda image, mask: runner(image=image, mask=mask)["inpainted"]
+        quantize = self.metadata.get("quantize")
+        self._runtime = ("ONNX Runtime, CPU" if self.format == "onnx" else
+                         "TFLite with its default delegates (XNNPACK on CPUs)"
+                         + (f", {quantize} weights" if quantize else ""))
 
     def __call__(self, inputs: dict, training: bool = False):
         image = np.ascontiguousarray(inputs["image"], np.float32)
@@ -95,7 +103,17 @@ class ExportedModel:
                              f"{self.fixed_size[0]}x{self.fixed_size[1]} only (inpaint_tf's "
                              "`inpaint` brings any image to that size). Received: "
                              f"image.shape={image.shape}, mask.shape={mask.shape}")
-        return np.asarray(self._run(image, mask), np.float32)
+        if not (np.isfinite(image).all() and np.isfinite(mask).all()):
+            raise ValueError(f"The image and mask given to {self.path.name} must be finite. "
+                             "Received: NaN or Inf values")
+        output = np.asarray(self._run(image, mask), np.float32)
+        if not np.isfinite(output).all():
+            raise ValueError(f"{self.path.name} returned NaN or Inf values for finite "
+                             f"inputs: the file or its runtime is the likely cause, not the "
+                             f"image ({self._runtime}). Re-export it with this version of "
+                             "inpaint_tf, which runs every file once before writing it and "
+                             "names the cause, or export it without quantize")
+        return output
 
     def __repr__(self) -> str:
         return (f"ExportedModel({str(self.path)!r}, format={self.format!r}, "

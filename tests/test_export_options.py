@@ -163,6 +163,85 @@ def test_the_fixed_size_defaults_to_the_models_static_size_else_32():
     assert _common.fixed_size(object(), None, None) == (32, 32)
 
 
+def _harmonic_model(levels: int = 8, name="harmonic", pool: int = 1):
+    """image + mask -> `HarmonicFill(levels)` -> a 3x3 conv (after `pool` x `pool` max
+    pooling and upsampling, so that the size multiple is `pool`)."""
+    from inpaint_tf.layers import HarmonicFill
+
+    image = keras.Input((None, None, 3), name="image")
+    mask = keras.Input((None, None, 1), name="mask")
+    x = HarmonicFill(levels=levels, iterations=2)([image, mask])
+    if pool > 1:
+        x = keras.layers.UpSampling2D(pool)(keras.layers.MaxPooling2D(pool)(x))
+    output = keras.layers.Conv2D(3, 3, padding="same")(x)
+    return keras.Model({"image": image, "mask": mask}, output, name=name)
+
+
+@pytest.mark.parametrize("levels, pool, minimum, default", [
+    # 4 * MIN_CONTEXT (32 px): inpaint's minimum context on each side of a hole, a
+    # quarter of a window's side; the default adds the coarsest cell, 2 ** levels.
+    (8, 1, 128, 256), (9, 1, 128, 512), (2, 1, 128, 128), (5, 1, 128, 128),
+    # ... rounded up to the size multiple.
+    (2, 48, 144, 144), (8, 48, 144, 288),
+])
+def test_a_harmonic_prefill_needs_windows_that_hold_its_context(levels, pool, minimum,
+                                                                 default):
+    network = _harmonic_model(levels, pool=pool)
+    assert export.minimum_size(network) == minimum
+    assert export.default_size(network) == (default, default)
+    assert _common.fixed_size(network, None, None) == (default, default)
+
+
+@pytest.mark.parametrize("multiple, minimum", [(1, 1), (2, 1), (16, 8), (64, 32), (5, 3)])
+def test_other_networks_need_half_their_size_multiple_and_default_to_32(multiple, minimum):
+    """The mirror padding to the multiple adds at most the side itself."""
+    network = _model()
+    assert export.minimum_size(network, multiple) == minimum
+    assert export.default_size(network, multiple) == (32, 32)
+    assert _common.fixed_size(network, minimum, minimum, multiple) == (minimum, minimum)
+    if minimum == 1:
+        return  # 0 is no positive integer
+    with pytest.raises(ValueError, match=re.escape(
+            f"needs a fixed size of at least {minimum}x{minimum} (the mirror padding to "
+            "its size multiple adds at most the side itself)")):
+        _common.fixed_size(network, 32, minimum - 1, multiple)
+
+
+def test_released_models_default_to_the_size_they_need():
+    photo = inpaint_tf.pretrained("photo_unet")
+    assert (export.default_size(photo), export.minimum_size(photo)) == ((256, 256), 128)
+    study = inpaint_tf.pretrained("own_unet_irregular")  # trained on 32 x 32 images
+    assert (export.default_size(study), export.minimum_size(study)) == ((32, 32), 8)
+    from inpaint_tf.models import build_unet_autoencoder
+
+    static = build_unet_autoencoder((32, 32, 3))  # a study model built for 32 x 32
+    assert export.default_size(static) == (32, 32)
+
+
+@pytest.mark.parametrize("height, width", [(64, None), (None, 127), (32, 32), (127, 500)])
+def test_a_size_smaller_than_the_model_needs_is_refused_with_the_size(height, width,
+                                                                      tmp_path):
+    network = _harmonic_model(8)
+    shown = (height or 256, width or 256)
+    message = ("Model 'harmonic' needs a fixed size of at least 128x128 (a window of side S "
+               "gives a hole at most S/4 px of context, and its HarmonicFill needs "
+               "inpaint's 32 px on every side); its default is 256x256. Received: "
+               f"height={shown[0]}, width={shown[1]}")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _common.fixed_size(network, height, width)
+    for fmt in ("tflite", "onnx"):  # refused before any conversion: nothing written
+        with pytest.raises(ValueError, match=re.escape(message)):
+            formats.export_model(network, tmp_path / f"f.{fmt}", format=fmt, height=height,
+                                 width=width)
+        assert not (tmp_path / f"f.{fmt}").exists()
+    assert _common.fixed_size(network, 128, 300) == (128, 300)
+
+
+def test_a_static_side_is_never_refused():
+    """A model built for one size takes that size (and says so at conversion)."""
+    assert _common.fixed_size(_model(static=(16, 24)), None, None) == (16, 24)
+
+
 @pytest.mark.parametrize("height, width, name", [
     (0, 32, "height"), (32, 0, "width"), (-8, None, "height"), (2.5, None, "height"),
     (None, True, "width"),
@@ -346,3 +425,26 @@ def test_metadata_stored_after_the_flatbuffer_is_read_too(files, tmp_path):
     assert len(second) == len(first)
     path.write_bytes(second + text)
     assert export.read_export_metadata(path) == {"height": 7, "format": "tflite"}
+
+
+def test_cli_export_refuses_a_size_the_model_cannot_serve_and_states_its_need(tmp_path,
+                                                                             capsys):
+    from inpaint_tf import cli
+
+    target = tmp_path / "photo.onnx"
+    code = cli.main(["export", "photo_unet", "--format", "onnx", "--height", "64",
+                     "--out", str(target)])
+    assert code == cli.EXIT_BAD_INPUT and not target.exists()
+    assert ("needs a fixed size of at least 128x128" in capsys.readouterr().err)
+
+
+def test_cli_export_help_names_the_sizes_the_models_need(capsys):
+    from inpaint_tf import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["export", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert ("default: the size the model needs: its static size, else 256 for a model with "
+            "a harmonic prefill such as photo_unet, 32 for the study's models; a smaller "
+            "one than it needs is refused") in text
+    assert "inpaint-tf export photo_unet --format onnx --out photo_unet.onnx" in text

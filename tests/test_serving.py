@@ -217,8 +217,6 @@ def test_an_onnx_entry_among_others_and_fields_of_every_wire_type():
         serving._onnx_metadata(field(7, b"g" * 10)[:-3])
 
 
-def test_the_constants_are_the_exports():
-    assert serving.METADATA_KEY == export.METADATA_KEY
-    assert serving.SIGNATURE_NAME == export.SIGNATURE_NAME
+def test_the_export_serves_through_serving():
     assert export.load_exported is serving.load_exported
     assert export.ExportedModel is serving.ExportedModel

@@ -10,14 +10,19 @@ inpaint_tf to run.
 - `export_saved_model`: a folder, signature ``serve`` (also ``serving_default``),
   any H and W (at least half the size multiple, e.g. 8 pixels for the UNets).
 - `export_tflite`: one ``.tflite`` file with the signature ``serve``, a fixed H
-  and W (default the model's static size, else 32 x 32) and any batch size,
-  only TFLite builtin ops (no Flex delegate needed); optional float16 or
-  dynamic-range (int8 weights) quantisation. Runs in the LiteRT interpreter
-  (``ai_edge_litert``) or ``tf.lite.Interpreter``.
+  and W (`default_size`: the model's static size, else the size its windows need,
+  256 x 256 for the released ``photo_unet`` and 32 x 32 for the study's models; a
+  size under `minimum_size` is refused) and any batch size, only TFLite builtin
+  ops (no Flex delegate needed); optional float16 or dynamic-range (int8 weights)
+  quantisation. Runs in the LiteRT interpreter (``ai_edge_litert``) or
+  ``tf.lite.Interpreter``.
 - `export_onnx`: one ``.onnx`` file (opset 17) with a fixed H and W and any batch
   size, for ONNX Runtime. Fixed because tf2onnx drops the run-time padding of a
   size-agnostic graph (a size that is no multiple fails in the first skip
   concatenation), while a fixed size pads correctly.
+- Every TFLite and ONNX file runs once on a photo-like check input before it is
+  written (TFLite under its default delegates, XNNPACK on CPUs): a file that
+  returns NaN or Inf is a `ValueError` naming the likely cause (`checks`).
 - `load_exported` (from `inpaint_tf.serving`, which needs no TensorFlow): a TFLite or
   ONNX file in its runtime, called like a Keras model; ``inpaint(load_exported(path),
   photo, mask)`` serves images of any size through it, on windows of its fixed size
@@ -56,22 +61,17 @@ Example:
     >>> export_onnx(model, "exported/unet.onnx", height=64, width=64)    # doctest: +SKIP
 """
 
-from inpaint_tf.export._common import (
-    DEFAULT_SIZE,
-    FORMATS,
-    METADATA_KEY,
-    ONNX_OPSET,
-    QUANTIZATIONS,
-    SIGNATURE_NAME,
-)
+from inpaint_tf.export._common import FORMATS, ONNX_OPSET, QUANTIZATIONS
 from inpaint_tf.export.formats import export_model, read_export_metadata
 from inpaint_tf.export.onnx import export_onnx
 from inpaint_tf.export.saved_model import export_saved_model
+from inpaint_tf.export.sizes import DEFAULT_SIZE, default_size, minimum_size
 from inpaint_tf.export.tflite import export_tflite
-from inpaint_tf.serving import ExportedModel, load_exported
+from inpaint_tf.serving import METADATA_KEY, SIGNATURE_NAME, ExportedModel, load_exported
 
 __all__ = [
     "DEFAULT_SIZE", "FORMATS", "METADATA_KEY", "ONNX_OPSET", "QUANTIZATIONS",
-    "SIGNATURE_NAME", "ExportedModel", "export_model", "export_onnx",
-    "export_saved_model", "export_tflite", "load_exported", "read_export_metadata",
+    "SIGNATURE_NAME", "ExportedModel", "default_size", "export_model", "export_onnx",
+    "export_saved_model", "export_tflite", "load_exported", "minimum_size",
+    "read_export_metadata",
 ]

@@ -11,14 +11,19 @@ from pathlib import Path
 
 from inpaint_tf._validation import check_positive_int
 from inpaint_tf._version import __version__
+from inpaint_tf.export.sizes import (
+    default_size,
+    harmonic_levels,
+    minimum_size,
+    static_size,
+)
 from inpaint_tf.inference.inpainting import inpainting_network, size_multiple
+from inpaint_tf.inference.windows import MIN_CONTEXT
+from inpaint_tf.serving import SIGNATURE_NAME
 
-SIGNATURE_NAME = "serve"
 FORMATS = ("saved_model", "tflite", "onnx")
 QUANTIZATIONS = (None, "float16", "dynamic")
-METADATA_KEY = "inpaint_tf"
 ONNX_OPSET = 17
-DEFAULT_SIZE = 32  # height and width of a fixed-size export when the model has none
 
 INSTALL_HINT = ("install inpaint_tf with its export extra (README, 'Installing'), or "
                  "pip install tf2onnx onnx onnxruntime ai-edge-litert")
@@ -39,6 +44,22 @@ def serving_function(model, multiple: int):
         return {"inpainted": inpainted}
 
     return serve
+
+
+def tflite_interpreter(*, model_path=None, model_content=None, threads: int | None = None,
+                       default_delegates: bool = True):
+    """A TFLite interpreter: LiteRT's (``ai_edge_litert``), else ``tf.lite.Interpreter``;
+    with its default delegates (XNNPACK on CPUs) unless `default_delegates` is False."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    except ImportError:
+        import tensorflow as tf
+
+        Interpreter, OpResolverType = tf.lite.Interpreter, tf.lite.experimental.OpResolverType
+    options = {} if default_delegates else {
+        "experimental_op_resolver_type": OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
+    return Interpreter(model_path=model_path, model_content=model_content,
+                       num_threads=threads, **options)
 
 
 def input_signature(height: int | None, width: int | None) -> list:
@@ -84,13 +105,24 @@ def checked_multiple(network, multiple) -> int:
                                                                               "multiple")
 
 
-def fixed_size(network, height, width) -> tuple[int, int]:
-    """`height` and `width`, each defaulting to the model's static size, else 32."""
-    images = [t for t in getattr(network, "inputs", None) or [] if t.name == "image"]
-    static = tuple(images[0].shape[1:3]) if images else (None, None)
-    height = (static[0] or DEFAULT_SIZE) if height is None else height
-    width = (static[1] or DEFAULT_SIZE) if width is None else width
-    return check_positive_int(height, "height"), check_positive_int(width, "width")
+def fixed_size(network, height, width, multiple: int | None = None) -> tuple[int, int]:
+    """`height` and `width`, each defaulting to `sizes.default_size` (the model's static
+    size, else the size it needs); a free side under `sizes.minimum_size` is refused."""
+    static = static_size(network)
+    default = default_size(network, multiple)
+    height = default[0] if height is None else check_positive_int(height, "height")
+    width = default[1] if width is None else check_positive_int(width, "width")
+    need = minimum_size(network, multiple)
+    if any(side < need for side, fixed in zip((height, width), static) if fixed is None):
+        reason = (f"a window of side S gives a hole at most S/4 px of context, and its "
+                  f"HarmonicFill needs inpaint's {MIN_CONTEXT} px on every side"
+                  if harmonic_levels(network) is not None else
+                  "the mirror padding to its size multiple adds at most the side itself")
+        raise ValueError(f"Model {network.name!r} needs a fixed size of at least "
+                         f"{need}x{need} ({reason}); its default is "
+                         f"{default[0]}x{default[1]}. Received: height={height}, "
+                         f"width={width}")
+    return height, width
 
 
 def checked_quantize(quantize):

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inpaint_tf.export._common import FORMATS, METADATA_KEY
+from inpaint_tf.export._common import FORMATS
 from inpaint_tf.export.onnx import export_onnx, onnx_metadata_text
 from inpaint_tf.export.saved_model import export_saved_model
 from inpaint_tf.export.tflite import export_tflite, tflite_metadata_text
+from inpaint_tf.serving import METADATA_KEY
 
 
 def export_model(model, path, *, format: str = "saved_model", quantize: str | None = None,
@@ -23,7 +24,11 @@ def export_model(model, path, *, format: str = "saved_model", quantize: str | No
         format: "saved_model", "tflite" or "onnx".
         quantize: TFLite only: None, "float16" or "dynamic".
         height, width: TFLite and ONNX only: the fixed input size (a SavedModel takes
-            any size).
+            any size); default `default_size(model)`: the model's static size, else
+            the size its windows need (256 for the released ``photo_unet``, whose
+            harmonic prefill needs known context on every side of a hole; 32 for the
+            study's models). A size under `minimum_size(model)` (128 for
+            ``photo_unet``) is refused.
         multiple: size multiple the model needs; default `size_multiple(model)`.
 
     Returns:
@@ -32,7 +37,15 @@ def export_model(model, path, *, format: str = "saved_model", quantize: str | No
     Raises:
         TypeError: `model` is not a `keras.Model`.
         ValueError: an unknown format, an option the format does not take or out of
-            range, or a model the converter cannot handle. Nothing is written then.
+            range, a size the model cannot serve with (the message states the size it
+            needs), a model the converter cannot handle, or a file that returns NaN or
+            Inf for a check input (the message names the likely cause). Nothing is
+            written then.
+
+    Example:
+        >>> export_model(pretrained("photo_unet"), "photo.onnx", format="onnx")  # doctest: +SKIP
+        >>> read_export_metadata("photo.onnx")["height"]                  # doctest: +SKIP
+        256
     """
     if format not in FORMATS:
         raise ValueError(f"`format` must be one of {list(FORMATS)}. Received: format={format!r}")

@@ -11,7 +11,6 @@ from inpaint_tf import _io
 from inpaint_tf._validation import check_positive_int
 from inpaint_tf.export._common import (
     INSTALL_HINT,
-    METADATA_KEY,
     ONNX_OPSET,
     checked_multiple,
     contract,
@@ -23,6 +22,8 @@ from inpaint_tf.export._common import (
     serving_function,
     summary,
 )
+from inpaint_tf.export.checks import check_onnx
+from inpaint_tf.serving import METADATA_KEY
 
 
 def export_onnx(model, path, *, height: int | None = None, width: int | None = None,
@@ -35,12 +36,15 @@ def export_onnx(model, path, *, height: int | None = None, width: int | None = N
         model: a Keras model taking ``{"image", "mask"}`` (a GAN exports its generator).
         path: target file (``.onnx``). Written atomically; nothing is written when
             the conversion fails.
-        height, width: the fixed input size; default the model's static size, else
-            32. Any batch size works.
+        height, width: the fixed input size; default `default_size(model)` (the
+            model's static size, else the size its windows need: 256 for the released
+            ``photo_unet``, 32 for the study's models). Any batch size works.
         multiple: size multiple the model needs; default `size_multiple(model)`.
         opset: ONNX opset (tf2onnx 1.17 supports up to 18).
 
     A model under a mixed policy is converted as a float32 copy (same weights).
+    Before it is written, the file runs once on a photo-like check input in ONNX
+    Runtime (when installed).
 
     Returns:
         The path written.
@@ -48,8 +52,10 @@ def export_onnx(model, path, *, height: int | None = None, width: int | None = N
     Raises:
         TypeError: `model` is not a `keras.Model`.
         ImportError: tf2onnx is not installed (the ``export`` extra).
-        ValueError: an option is out of range, or the model holds ops ONNX cannot
-            express (the message names them).
+        ValueError: an option is out of range, a size under `minimum_size(model)`
+            (the message states the size it needs), the model holds ops ONNX cannot
+            express (the message names them), or the file returns NaN or Inf for the
+            check input.
 
     Example:
         >>> export_onnx(model, "unet.onnx")                                # doctest: +SKIP
@@ -60,8 +66,9 @@ def export_onnx(model, path, *, height: int | None = None, width: int | None = N
     import tensorflow as tf
 
     network = exported_network(model)
-    height, width = fixed_size(network, height, width)
     multiple = checked_multiple(network, multiple)
+    height, width = fixed_size(network, height, width, multiple)
+    served = float32_network(network)
     opset = check_positive_int(opset, "opset")
     try:
         import onnx
@@ -72,7 +79,7 @@ def export_onnx(model, path, *, height: int | None = None, width: int | None = N
         # tf2onnx logs each op it cannot convert; the ValueError below names them.
         with quiet_loggers("tf2onnx", level=logging.CRITICAL), quiet_loggers("tensorflow"):
             proto, _ = tf2onnx.convert.from_function(
-                tf.function(serving_function(float32_network(network), multiple)),
+                tf.function(serving_function(served, multiple)),
                 input_signature=input_signature(height, width), opset=opset)
         unsupported = sorted({node.op_type for node in proto.graph.node
                               if not onnx.defs.has(node.op_type, node.domain)})
@@ -82,6 +89,7 @@ def export_onnx(model, path, *, height: int | None = None, width: int | None = N
     except Exception as error:  # tf2onnx and the checker raise many types
         raise ValueError(f"Cannot convert model {network.name!r} to ONNX: "
                          f"{summary(error)}") from error
+    check_onnx(proto.SerializeToString(), served, multiple, height, width)
     metadata = contract(network, "onnx", height, width, multiple, opset=opset)
     proto.metadata_props.add(key=METADATA_KEY, value=json.dumps(metadata))
     proto.doc_string = (f"inpaint_tf inpainting model {network.name!r}: image [N, {height}, "

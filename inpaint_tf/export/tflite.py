@@ -9,8 +9,6 @@ from pathlib import Path
 
 from inpaint_tf import _io
 from inpaint_tf.export._common import (
-    METADATA_KEY,
-    SIGNATURE_NAME,
     checked_multiple,
     checked_quantize,
     contract,
@@ -22,6 +20,8 @@ from inpaint_tf.export._common import (
     summary,
     write_archive,
 )
+from inpaint_tf.export.checks import check_tflite
+from inpaint_tf.serving import METADATA_KEY, SIGNATURE_NAME
 
 
 def export_tflite(model, path, *, quantize: str | None = None, height: int | None = None,
@@ -36,19 +36,26 @@ def export_tflite(model, path, *, quantize: str | None = None, height: int | Non
             kernels dequantise to float32: half the size) or "dynamic" (int8
             weights, activations quantised at run time where a kernel supports it:
             a quarter of the size).
-        height, width: the fixed input size; default the model's static size, else
-            32. Any batch size works (the interpreter resizes its inputs).
+        height, width: the fixed input size; default `default_size(model)` (the
+            model's static size, else the size its windows need: 256 for the released
+            ``photo_unet``, 32 for the study's models). Any batch size works (the
+            interpreter resizes its inputs).
         multiple: size multiple the model needs; default `size_multiple(model)`.
 
     A model under a mixed policy is converted as a float32 copy (same weights).
+    Before it is written, the file runs once on a photo-like check input under
+    TFLite's default delegates (XNNPACK on CPUs, as `load_exported` runs it).
 
     Returns:
         The path written.
 
     Raises:
         TypeError: `model` is not a `keras.Model`.
-        ValueError: an option is out of range, or the converter cannot express the
-            model with TFLite's builtin ops (the message names the op).
+        ValueError: an option is out of range, a size under `minimum_size(model)`
+            (the message states the size it needs), the converter cannot express the
+            model with TFLite's builtin ops (the message names the op), or the file
+            returns NaN or Inf for the check input (the message names the likely
+            cause: the model, the delegate, float16 constants).
 
     Example:
         >>> export_tflite(model, "unet.tflite", quantize="float16")   # doctest: +SKIP
@@ -60,10 +67,11 @@ def export_tflite(model, path, *, quantize: str | None = None, height: int | Non
 
     network = exported_network(model)
     quantize = checked_quantize(quantize)
-    height, width = fixed_size(network, height, width)
     multiple = checked_multiple(network, multiple)
+    height, width = fixed_size(network, height, width, multiple)
+    served = float32_network(network)
     try:
-        archive = export_archive(float32_network(network), multiple, height, width)
+        archive = export_archive(served, multiple, height, width)
         with tempfile.TemporaryDirectory(prefix="inpaint_tf_tflite_") as folder:
             write_archive(archive, Path(folder))
             converter = tf.lite.TFLiteConverter.from_saved_model(
@@ -78,6 +86,7 @@ def export_tflite(model, path, *, quantize: str | None = None, height: int | Non
     except Exception as error:  # the converter raises many types; one clear one here
         raise ValueError(f"Cannot convert model {network.name!r} to TFLite: "
                          f"{summary(error)}") from error
+    check_tflite(flatbuffer, served, multiple, quantize)
     metadata = contract(network, "tflite", height, width, multiple, quantize=quantize,
                          signature=SIGNATURE_NAME)
     flatbuffer = _with_tflite_metadata(flatbuffer, metadata)

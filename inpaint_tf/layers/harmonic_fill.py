@@ -28,8 +28,11 @@ class HarmonicFill(keras.layers.Layer):
 
     Known pixels come back unchanged, bit for bit. The arithmetic runs in float32
     whatever the dtype policy (masks and counts are inexact in bfloat16), and the
-    result is cast to the layer's compute dtype. With no known pixel at all, holes
-    are filled with 0.5. Height and width may be any size.
+    result is cast to the layer's compute dtype. Means over cells without a known
+    pixel are 0 by `tf.math.divide_no_nan`, not by a tiny epsilon: a float16 TFLite
+    file stores every constant as float16, where 1e-12 is 0 and its 0 / 0 a NaN.
+    With no known pixel at all, holes are filled with 0.5. Height and width may be
+    any size.
 
     Args:
         levels: halvings of the pyramid; 8 fills holes up to about 2^8 = 256 px
@@ -73,13 +76,13 @@ class HarmonicFill(keras.layers.Layer):
             sums.append(tf.nn.avg_pool2d(sums[-1], 2, 2, "SAME"))
             shares.append(tf.nn.avg_pool2d(shares[-1], 2, 2, "SAME"))
         coarsest = shares[-1]
-        filled = tf.where(coarsest > 0, sums[-1] / tf.maximum(coarsest, 1e-12), 0.5)
+        filled = tf.where(coarsest > 0, tf.math.divide_no_nan(sums[-1], coarsest), 0.5)
         filled = self._relax(filled, sums[-1], coarsest)
         # Pull: each finer level blends its partial means with the upsampled coarse fill.
         for level in range(self.levels - 1, -1, -1):
             share = shares[level]
             upsampled = tf.image.resize(filled, tf.shape(share)[1:3], method="bilinear")
-            means = sums[level] / tf.maximum(share, 1e-12)
+            means = tf.math.divide_no_nan(sums[level], share)
             filled = share * means + (1.0 - share) * upsampled
             filled = self._relax(filled, sums[level], share)
         return tf.cast(tf.where(known > 0.5, image, filled), dtype)
@@ -87,7 +90,7 @@ class HarmonicFill(keras.layers.Layer):
     def _relax(self, filled, sums, share):
         """Jacobi steps of Laplace's equation where cells are not fully known."""
         fixed = share >= 1.0
-        exact = sums / tf.maximum(share, 1e-12)
+        exact = tf.math.divide_no_nan(sums, share)
         for _ in range(self.iterations):
             neighbours = tf.nn.avg_pool2d(filled, 3, 1, "SAME")
             filled = tf.where(fixed, exact, neighbours)
