@@ -160,9 +160,9 @@ def reference_page(api: PublicAPI, namespace: str) -> str:
     for entry in api.entries(namespace):
         if entry.kind == "module":
             lines += [f"## `{namespace}.{entry.name}`", "",
-                      f"See [`{entry.target}`]({entry.target.rsplit('.', 1)[1]}.md)."
+                      f"See [`{entry.target}`]({entry.target}.md)."
                       if namespace == PACKAGE else f"::: {entry.target}", ""]
             continue
-        lines += [f"::: {entry.target}", "    options:", f"      heading_level: 2",
-                  f"      show_root_full_path: false", ""]
+        lines += [f"::: {entry.target}", "    options:", "      heading_level: 2",
+                  "      show_root_full_path: false", ""]
     return "\n".join(lines)

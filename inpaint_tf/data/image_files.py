@@ -12,6 +12,7 @@ from inpaint_tf._validation import is_int
 from inpaint_tf.data.splits import Split, Subset
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+"""File suffixes read as images (any case)."""
 
 
 def read_image(path) -> np.ndarray:

@@ -14,11 +14,17 @@ from inpaint_tf._version import __version__
 from inpaint_tf.inference.inpainting import inpainting_network, size_multiple
 
 SIGNATURE_NAME = "serve"
+"""Name of the serving signature of every exported file."""
 FORMATS = ("saved_model", "tflite", "onnx")
+"""The export formats of `export_model`."""
 QUANTIZATIONS = (None, "float16", "dynamic")
+"""TFLite's ``quantize`` options: none, float16 weights or dynamic range (int8 weights)."""
 METADATA_KEY = "inpaint_tf"
+"""Key of the JSON contract in a TFLite file's metadata and an ONNX file's properties."""
 ONNX_OPSET = 17
+"""The ONNX opset of `export_onnx`."""
 DEFAULT_SIZE = 32  # height and width of a fixed-size export when the model has none
+"""Height and width of a fixed-size export when the model has none."""
 
 INSTALL_HINT = ("install inpaint_tf with its export extra (README, 'Installing'), or "
                  "pip install tf2onnx onnx onnxruntime ai-edge-litert")

@@ -18,7 +18,9 @@ class ExportedModel:
     the file on windows of its fixed size around the holes.
 
     Attributes:
-        path, format ("onnx" or "tflite"), metadata (`read_export_metadata`),
+        path: the file.
+        format: "onnx" or "tflite".
+        metadata: the contract the file records (`read_export_metadata`).
         fixed_size: the (height, width) every input must have.
 
     Call arguments:
