@@ -26,7 +26,7 @@ ONNX_OPSET = 17
 DEFAULT_SIZE = 32  # height and width of a fixed-size export when the model has none
 """Height and width of a fixed-size export when the model has none."""
 
-INSTALL_HINT = ("install inpaint_tf with its export extra (README, 'Installing'), or "
+INSTALL_HINT = ("install inpaint_tf with its export extra (docs/installing.md), or "
                  "pip install tf2onnx onnx onnxruntime ai-edge-litert")
 
 
