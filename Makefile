@@ -3,6 +3,7 @@
 #                released models (no training)
 #   make test  - the same with the test extra, then the whole test suite
 # Also: make bench (benchmarks), make lint, make wheel (a wheel to install elsewhere),
+# make docs (the guides and the API reference, built strict into site/),
 # make mutate (mutation testing of the library's logic, about an hour; not in CI).
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUN_ARGS ?=
 
-.PHONY: run train-demo test bench lint mutate wheel clean
+.PHONY: run train-demo test bench lint mutate wheel docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,11 @@ $(VENV)/.installed-mutate: $(BIN)/python setup.cfg pyproject.toml
 	$(one_opencv)
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed-runtime
 
+$(VENV)/.installed-docs: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	$(one_opencv)
+	touch $@ $(VENV)/.installed-runtime
+
 # The main job: the released models (shipped in the package, no training, no network)
 # inpaint CIFAR-10 test images beside Navier-Stokes: runs/demo/samples.png (test
 # images, masks, NS and the model side by side) and runs/demo/figures.md. With
@@ -50,7 +56,7 @@ run: $(VENV)/.installed-runtime
 
 # A short experiment end to end (the conv autoencoder on irregular strokes, 1 epoch of
 # 100 steps, into runs/make-run), then the classical baselines on the same test masks.
-# Needs internet or INPAINT_TF_DATA (see README "Data"); re-running resumes.
+# Needs internet or INPAINT_TF_DATA (see docs/study.md, "The data split"); re-running resumes.
 RUN_CONFIG ?= exp3_conv_autoencoder_irregular
 train-demo: $(VENV)/.installed-runtime
 	$(BIN)/inpaint-tf train $(RUN_CONFIG) --epochs 1 --steps-per-epoch 100 \
@@ -73,7 +79,15 @@ mutate: $(VENV)/.installed-mutate
 	$(BIN)/python tests/mutation/run.py $(MUTATE_ARGS)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check inpaint_tf tests benchmarks notebooks
+	$(BIN)/ruff check inpaint_tf tests benchmarks notebooks docs
+
+# The documentation site (mkdocs.yml): the guides of docs/ and an API reference written
+# from the docstrings of inpaint_tf.__all__ and its namespaces (read from the source, no
+# TensorFlow), into site/. Strict: a broken link or anchor, a page missing from the nav
+# and a public name without a docstring each fail it. A few seconds; the examples of the
+# README and the guides run in the test suite (tests/test_docs.py).
+docs: $(VENV)/.installed-docs
+	$(BIN)/mkdocs build --strict --quiet
 
 # The wheel to install anywhere else (Kaggle, Colab, a machine without this clone):
 # dist/inpaint_tf-<version>-py3-none-any.whl, with the released models and the shipped
@@ -87,4 +101,4 @@ wheel: $(BIN)/python
 	@ls dist/*.whl
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache

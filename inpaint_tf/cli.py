@@ -327,7 +327,7 @@ def _configure_evaluate(parser):
                         help="also score per hole-share bin (0-10%%, ..., 40-60%%)")
     parser.add_argument("--photos", nargs="+", default=None, metavar="DIR",
                         help="score on these photo folders at full size, beside the "
-                             "classical methods (README, 'Photos')")
+                             "classical methods (docs/inpainting.md)")
     parser.add_argument("--baselines", default=None,
                         help="with --photos: the classical methods, comma-separated, of "
                              "navier_stokes, telea, biharmonic, fsr_fast, fsr_best, or "

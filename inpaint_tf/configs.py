@@ -62,13 +62,19 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 # generator, for the GAN): one table, so that the kinds and the builders cannot disagree.
 MODEL_BUILDERS = {"unet_autoencoder": "build_unet_autoencoder", "pconv_unet": "build_pconv_unet",
                   "glcic_gan": "build_glcic_generator"}
+"""Model kind -> the name of its builder in `inpaint_tf.models`."""
 MODEL_KINDS = tuple(MODEL_BUILDERS)
+"""The model kinds a config's ``[model] kind`` may name."""
 # hole_mse: each image's mean squared error over its hole pixels, so a small hole
 # weighs as much as a large one (inpaint_tf.losses.MaskedL2, normalize="region").
 LOSSES = ("mae", "mse", "hole_mse", "masked_l1", "pconv")
+"""The losses a config's ``[training] loss`` may name."""
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+"""The optimizers a config's ``[training] optimizer`` may name."""
 SCHEDULES = ("constant", "cosine", "one_cycle")
+"""The learning-rate schedules a config's ``[training] schedule`` may name."""
 DATA_KINDS = ("cifar10", "photos")
+"""The data a config's ``[data] kind`` may name: CIFAR-10 or a photo folder."""
 
 # The study's reported figures (original CIFAR-10, T4 GPU), by experiment number:
 # mask kind, epochs, batch, MSE, MAE, Dice, training minutes, and the protocol it
@@ -89,16 +95,21 @@ STUDY_RESULTS = {
     7: dict(masks="gan_rectangle", epochs=30, batch_size=800, mse=0.01610, mae=0.09060,
              dice=0.56377, minutes=72.3, protocol="hole"),
 }
+"""The study's reported figures by experiment number (1-7): mask kind, epochs, batch, MSE,
+MAE, Dice, training minutes and the protocol it scored with."""
 
 
 @dataclasses.dataclass
 class ModelConfig:
+    """The ``[model]`` table: the model kind (`MODEL_KINDS`) and its builder's options."""
     kind: str = "unet_autoencoder"
     options: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
 class DataConfig:
+    """The ``[data]`` table: the data kind, its source, the masks and the evaluation sizes;
+    the crop and scale keys apply to photos only."""
     source: str = ""
     masks: str = "random_box"
     fill_value: float = 0.0
@@ -119,6 +130,8 @@ class DataConfig:
 
 @dataclasses.dataclass
 class TrainingConfig:
+    """The ``[training]`` table: batch, epochs, steps, optimizer, learning rate, schedule,
+    loss and seed."""
     batch_size: int = 32
     epochs: int = 20
     steps_per_epoch: int = 0  # 0 = one pass over the training images
@@ -131,6 +144,8 @@ class TrainingConfig:
 
 @dataclasses.dataclass
 class GANConfig:
+    """The ``[gan]`` table: the two learning rates, the adversarial weight, the phases'
+    lengths (``T_c``, ``T_d``) and the local discriminator's region size."""
     generator_learning_rate: float = 1e-4
     discriminator_learning_rate: float = 1e-5
     adversarial_weight: float = 0.0005
@@ -141,6 +156,8 @@ class GANConfig:
 
 @dataclasses.dataclass
 class ExperimentConfig:
+    """One experiment: its name and description, the study experiment it reproduces (0:
+    none) and its model, data, training and GAN tables. `load_config` reads one from TOML."""
     name: str = "experiment"
     description: str = ""
     study_experiment: int = 0

@@ -27,9 +27,14 @@ import keras
 from keras import ops
 
 VGG_LAYERS = ("block1_pool", "block2_pool", "block3_pool")
+"""The VGG16 layers of `PConvLoss`'s perceptual and style terms."""
 VGG_MEAN_BGR = (103.939, 116.779, 123.68)  # keras.applications.vgg16.preprocess_input
+"""ImageNet's channel means in BGR, as ``keras.applications.vgg16.preprocess_input``."""
 VGG_MIN_SIZE = 8  # block3_pool halves three times: smaller images leave no feature
+"""Smallest image side the VGG16 terms take (block3_pool halves it three times)."""
 NORMALIZATIONS = ("pixels", "region")
+"""How the masked losses divide each region's error sum: by the image's element count
+(``pixels``) or by the region's own count (``region``)."""
 
 
 def _check_weight(value, name: str) -> float:

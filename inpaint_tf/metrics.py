@@ -31,7 +31,9 @@ import keras
 import numpy as np
 
 SSIM_FILTER_SIZE = 11
+"""Side of SSIM's Gaussian window, in pixels."""
 SSIM_FILTER_SIGMA = 1.5
+"""Standard deviation of SSIM's Gaussian window, in pixels."""
 _SSIM_K1, _SSIM_K2 = 0.01, 0.03
 
 

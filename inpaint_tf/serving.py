@@ -36,7 +36,9 @@ __all__ = ["ExportedModel", "load_exported", "read_metadata"]
 # The exported files' contract: the metadata's key and the signature's name (the export
 # writes them from here, so that serving imports nothing of the export).
 METADATA_KEY = "inpaint_tf"
+"""Key of the JSON contract in a TFLite file's metadata and an ONNX file's properties."""
 SIGNATURE_NAME = "serve"
+"""Name of the serving signature of every exported file."""
 ONNX_HINT = "pip install onnxruntime (or inpaint_tf's export extra)"
 TFLITE_HINT = "pip install ai-edge-litert (or inpaint_tf's export extra)"
 
@@ -50,9 +52,11 @@ class ExportedModel:
     around the holes. Needs no TensorFlow.
 
     Attributes:
-        path, format ("onnx" or "tflite"), metadata (the contract the file records,
-        as `inpaint_tf.export.read_export_metadata` reads it), fixed_size: the
-        (height, width) every input must have.
+        path: the file.
+        format: "onnx" or "tflite".
+        metadata: the contract the file records (as
+            `inpaint_tf.export.read_export_metadata` reads it).
+        fixed_size: the (height, width) every input must have.
 
     Call arguments:
         inputs: ``{"image": (N, H, W, 3), "mask": (N, H, W, 1)}`` float32 of the fixed

@@ -1,10 +1,13 @@
-"""The README's figures against their sources, so that a new release, a new run record
-or a new benchmark cannot leave the README wrong: the released-models table against
-the manifests (inpaint_tf/released/*.json) and the weights files; the results summary
-against the run records (experiments/records/) and RESULTS.md, which `inpaint-tf
-report` builds from them; the performance and export-format tables against the dated
-sections of benchmarks/BENCHMARKS.md they name; RESULTS.md's own rows against the
-records; the masks table against the generators.
+"""The figures of the README and the guides (docs/) against their sources, so that a new
+release, a new run record or a new benchmark cannot leave them wrong: the
+released-models tables of the README against the manifests (inpaint_tf/released/*.json)
+and the weights files; the photo model's table (docs/inpainting.md) against its
+manifest; the results summary (docs/study.md) against the run records
+(experiments/records/) and RESULTS.md, which `inpaint-tf report` builds from them; the
+performance (docs/performance.md), windows (docs/inpainting.md) and export-format
+(docs/export.md) tables against the dated sections of benchmarks/BENCHMARKS.md they
+name; RESULTS.md's own rows against the records; the masks tables (docs/study.md,
+docs/training.md) against the generators.
 
 A printed figure matches its source when it is the source rounded to the digits
 printed."""
@@ -26,6 +29,13 @@ from inpaint_tf.reports.photos import PHOTO_GOALS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+DOCS = ROOT / "docs"
+STUDY = (DOCS / "study.md").read_text()
+TRAINING = (DOCS / "training.md").read_text()
+INPAINTING = (DOCS / "inpainting.md").read_text()
+EVALUATION = (DOCS / "evaluation.md").read_text()
+EXPORT = (DOCS / "export.md").read_text()
+PERFORMANCE = (DOCS / "performance.md").read_text()
 RESULTS = (ROOT / "experiments" / "RESULTS.md").read_text()
 BENCHMARKS = (ROOT / "benchmarks" / "BENCHMARKS.md").read_text()
 RECORDS = ROOT / "experiments" / "records"
@@ -97,7 +107,7 @@ def _ns_psnr(kind: str) -> str:
 
 def _released_rows() -> dict[str, list[dict]]:
     listed, current = {}, None
-    for row in table(README, "model", "serves"):
+    for row in table(section(README, "Released models"), "model", "serves"):
         current = row["model"].strip("`") or current
         listed.setdefault(current, []).append(row)
     return listed
@@ -172,7 +182,7 @@ def test_results_md_rows_of_our_runs_are_the_records():
 
 
 def test_the_results_summary_is_the_records_and_results_md():
-    text = " ".join(section(README, "Results").split())
+    text = " ".join(section(STUDY, "Results").split())
     hole_rows = _results_rows("model", "masks", "hole MAE")
     margins = {(r["model"], r["masks"]): float(r["NS margin (dB)"]) for r in hole_rows
                if r["NS margin (dB)"] != "-"}
@@ -235,7 +245,7 @@ def test_the_results_summary_is_the_records_and_results_md():
 
 def test_the_dice_ceiling_is_the_records():
     printed = re.search(r"\(the Dice of a perfect reconstruction: (\S+)\s+on the CIFAR-10 test",
-                        README).group(1)
+                        EVALUATION).group(1)
     for run in ("own_unet_boxes", "own_unet_irregular"):
         assert shows(printed, _metrics(run)["test"]["dice_ceiling"])
 
@@ -244,13 +254,13 @@ def test_the_dice_ceiling_is_the_records():
 
 
 def _benchmark_section(date: str) -> str:
-    """The BENCHMARKS.md section of the run the README names by its date and time."""
+    """The BENCHMARKS.md section of the run a page names by its date and time."""
     assert f"\n## {date} UTC" in BENCHMARKS, date
     return section(BENCHMARKS, date)
 
 
 def test_the_performance_targets_are_the_benchmark_run_they_name():
-    performance = section(README, "Performance")
+    performance = PERFORMANCE
     date = re.search(r"from the run of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC",
                      " ".join(performance.split())).group(1)
     source = table(_benchmark_section(date), "target", "measured", "goal")
@@ -265,7 +275,7 @@ def test_the_performance_targets_are_the_benchmark_run_they_name():
 
 
 def test_the_training_throughput_sentence_is_the_same_run():
-    performance = " ".join(section(README, "Performance").split())
+    performance = " ".join(PERFORMANCE.split())
     date = re.search(r"from the run of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", performance).group(1)
     rows = table(_benchmark_section(date), "model", "batch", "precision", "XLA", "images/s")
     speed = {(r["model"], int(r["batch"]), r["precision"]): float(r["images/s"]) for r in rows}
@@ -291,12 +301,12 @@ _MODELS = {"conv UNet": "conv_autoencoder", "partial-conv UNet": "pconv_autoenco
 
 
 def test_the_export_formats_table_is_the_benchmark_run_it_names():
-    export = " ".join(section(README, "Export").split())
+    export = " ".join(EXPORT.split())
     date = re.search(r"\(([\d-]+ [\d:]+) UTC, 2-core Intel Xeon, 2 threads", export).group(1)
     source = {(r["model"], r["format"]): r for r in table(
         _benchmark_section(date), "model", "format", "file size (MB)")}
     model = None
-    rows = table(section(README, "Export"), "model", "format", "size (MB)")
+    rows = table(EXPORT, "model", "format", "size (MB)")
     assert len(rows) == 4 * len(_MODELS)
     for row in rows:
         model = _MODELS.get(row["model"], model)
@@ -313,11 +323,11 @@ def test_the_export_formats_table_is_the_benchmark_run_it_names():
 # --------------------------------------------------------------------------- masks
 
 
-def _printed_shares(share_column: str, *header: str) -> dict[str, str]:
+def _printed_shares(text: str, share_column: str, *header: str) -> dict[str, str]:
     """{kind: printed hole share} of a masks table; a span (a kind that fills the
     hole-share bins) must be the span of `AREA_BINS`."""
     shares = {}
-    for row in table(README, *header, share_column):
+    for row in table(text, *header, share_column):
         kind, printed = row["kind"].strip("`"), row[share_column]
         if "–" in printed:
             low, high = numbers(printed)
@@ -329,14 +339,14 @@ def _printed_shares(share_column: str, *header: str) -> dict[str, str]:
 
 
 def test_the_masks_tables_hole_shares_are_the_generators():
-    for kind, printed in _printed_shares("hole share", "kind", "drawn as (32 × 32)").items():
+    for kind, printed in _printed_shares(STUDY, "hole share", "kind", "drawn as (32 × 32)").items():
         share = 100 * M.hole_share(M.generate_masks(kind, 20_000, seed=5))
         assert abs(float(printed) - share) <= 0.1 + 0.05, (kind, share)
 
 
 def test_the_photo_masks_tables_hole_shares_are_the_generators():
     column = "hole share (512 × 512)"
-    shares = _printed_shares(column, "kind", "drawn as (at a short side of 512 px)")
+    shares = _printed_shares(TRAINING, column, "kind", "drawn as (at a short side of 512 px)")
     assert [*shares, "free_form_area"] == list(M.FREE_FORM_KINDS)
     for kind, printed in shares.items():
         share = 100 * M.hole_share(M.generate_masks(kind, 500, seed=5, height=512, width=512))
@@ -354,7 +364,7 @@ PHOTO_RELEASES = [name for name in pretrained_names()
 @pytest.mark.parametrize("name", PHOTO_RELEASES)
 def test_the_photo_table_is_its_manifest(name):
     manifest = pretrained_manifest(name)
-    rows = table(section(README, "Photos"), "holes", "hole share", "Navier–Stokes")
+    rows = table(section(INPAINTING, "The photo model"), "holes", "hole share", "Navier–Stokes")
     assert [row["holes"].strip("`") for row in rows] == manifest["mask_kinds"]
     for row in rows:
         kind = row["holes"].strip("`")
@@ -383,7 +393,7 @@ def test_the_photo_table_is_its_manifest(name):
 @pytest.mark.parametrize("name", PHOTO_RELEASES)
 def test_the_photo_models_size_and_training_are_its_manifest(name):
     manifest = pretrained_manifest(name)
-    row, = [r for r in table(section(README, "Photos"), "photo model", "size (float16)")
+    row, = [r for r in table(section(README, "Released models"), "photo model", "size (float16)")
             if r["photo model"] == f"`{name}`"]
     size, parameters = numbers(row["size (float16)"])
     with np.load(RELEASE_FOLDER / manifest["weights_file"]) as archive:
@@ -399,10 +409,10 @@ def test_the_photo_models_size_and_training_are_its_manifest(name):
 
 
 def test_the_photo_windows_table_is_the_benchmark_run_it_names():
-    photos = " ".join(section(README, "Photos").split())
+    photos = " ".join(INPAINTING.split())
     date = re.search(r"`make bench`, the run of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", photos).group(1)
     source = table(_benchmark_section(date), "photo (own_unet_irregular)", "windows (s)")
-    ours = table(section(README, "Photos"), "photo", "windows (s)", "whole image (s)")
+    ours = table(INPAINTING, "photo", "windows (s)", "whole image (s)")
     assert len(ours) == len(source) == 2
     columns = {"windows (s)": "windows (s)", "whole image (s)": "whole image (s)",
                "speed-up": "speed-up", "max hole difference": "max hole difference",

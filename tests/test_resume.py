@@ -4,7 +4,7 @@ The kill tests SIGKILL a real training process mid-epoch (once its state.json sh
 a completed epoch), run the same command again, and compare the result with an
 uninterrupted run of the same seed started beside it: with TensorFlow's op
 determinism the log and metrics.json must be identical to the last bit (only the
-timings differ), which is what the README's "Reproducibility and resuming" promises.
+timings differ), which is what docs/training.md's "Reproducibility and resuming" promises.
 """
 
 from __future__ import annotations

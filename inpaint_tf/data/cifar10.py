@@ -40,8 +40,11 @@ from inpaint_tf.data.splits import Split, Subset
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
+"""CIFAR-10's class names, in label order."""
 VALIDATION_SIZE = 10_000
+"""How many of the first training images form the study's validation set."""
 TREE_SPLIT_SEED = 0
+"""Seed of the permutation that orders a class-folder tree's training images."""
 
 
 def load_cifar10(source=None, validation_size: int = VALIDATION_SIZE,

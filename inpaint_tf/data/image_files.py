@@ -15,8 +15,11 @@ from inpaint_tf._validation import is_int
 from inpaint_tf.data.splits import Split, Subset
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
-DEEP_SUFFIXES = (".png", ".tif", ".tiff")  # formats that hold 16 bits per channel
-ALPHA_SUFFIXES = (".png", ".tif", ".tiff", ".webp")  # formats that hold alpha
+"""File suffixes read as images (any case)."""
+DEEP_SUFFIXES = (".png", ".tif", ".tiff")
+"""Output formats that hold 16 bits per channel."""
+ALPHA_SUFFIXES = (".png", ".tif", ".tiff", ".webp")
+"""Output formats that hold an alpha channel."""
 _ORIENTED_SUFFIXES = (".jpg", ".jpeg")  # read with their EXIF orientation applied
 _DEPTHS = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
 

@@ -43,6 +43,7 @@ from inpaint_tf.compositing import composite
 
 # The classical methods a model is measured against, in the order of the tables.
 CLASSICAL = ("navier_stokes", "telea", "biharmonic", "fsr_fast", "fsr_best")
+"""The classical methods a model is measured against, in the order of the tables."""
 # Left out of default lists: hours on a photo test set or on the CIFAR-10 test set.
 SLOW = ("fsr_best",)
 
@@ -277,6 +278,7 @@ BASELINES = {
     "fsr_fast": FSRFastBaseline,
     "fsr_best": FSRBestBaseline,
 }
+"""Baseline name -> its class: the classical methods and the trivial fills."""
 
 
 def checked_baselines(names) -> tuple[str, ...]:

@@ -49,8 +49,8 @@ Route chosen for each converter, with TensorFlow 2.21, NumPy 2.4 and protobuf 7:
   model is checked with ``onnx.checker`` (types and shapes included) before it
   is written.
 
-The ``export`` extra (``pip install "<clone, wheel or git URL>[export]"``, README
-"Installing") installs tf2onnx, ONNX Runtime and LiteRT.
+The ``export`` extra (``pip install "<clone, wheel or git URL>[export]"``,
+docs/installing.md) installs tf2onnx, ONNX Runtime and LiteRT.
 
 Example:
     >>> from inpaint_tf.export import export_onnx, export_saved_model, export_tflite

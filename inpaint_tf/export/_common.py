@@ -22,10 +22,13 @@ from inpaint_tf.inference.windows import MIN_CONTEXT
 from inpaint_tf.serving import SIGNATURE_NAME
 
 FORMATS = ("saved_model", "tflite", "onnx")
+"""The export formats of `export_model`."""
 QUANTIZATIONS = (None, "float16", "dynamic")
+"""TFLite's ``quantize`` options: none, float16 weights or dynamic range (int8 weights)."""
 ONNX_OPSET = 17
+"""The ONNX opset of `export_onnx`."""
 
-INSTALL_HINT = ("install inpaint_tf with its export extra (README, 'Installing'), or "
+INSTALL_HINT = ("install inpaint_tf with its export extra (docs/installing.md), or "
                  "pip install tf2onnx onnx onnxruntime ai-edge-litert")
 
 

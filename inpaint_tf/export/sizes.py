@@ -36,7 +36,8 @@ from inpaint_tf._validation import check_positive_int
 from inpaint_tf.inference.inpainting import inpainting_network, size_multiple
 from inpaint_tf.inference.windows import MIN_CONTEXT
 
-DEFAULT_SIZE = 32  # height and width of a fixed-size export of a network without a prefill
+DEFAULT_SIZE = 32
+"""Height and width of a fixed-size export of a network without a harmonic prefill."""
 
 
 def _round_up(value: int, multiple: int) -> int:

@@ -84,7 +84,8 @@ class PartialConv2D(keras.layers.Layer):
         multi_channel: `False` for a mask of shape (B, H, W, 1) broadcast over the feature
             channels; `True` for a mask with one channel per feature channel, summed over
             channels too.
-        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+        kernel_initializer, bias_initializer: as in `keras.layers.Conv2D`.
+        kernel_regularizer, bias_regularizer: as in `keras.layers.Conv2D`.
         kernel_constraint, bias_constraint: as in `keras.layers.Conv2D`.
         activity_regularizer: regularizer applied to the feature output only (not to the
             updated mask).

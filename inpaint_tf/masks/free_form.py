@@ -53,6 +53,7 @@ from inpaint_tf._validation import check_positive_int
 from inpaint_tf.masks.study import AREA_BINS, _check_bins, _check_size, _rng
 
 REFERENCE_SIZE = 512  # the short side at which the lengths below are given
+"""The short side, in pixels, at which the free-form masks' lengths are given."""
 
 # Parameters of the stroke families, at a short side of 512 px: strokes per mask,
 # segments per stroke, segment length as a share of the short side, width in pixels.
@@ -64,12 +65,19 @@ STROKE_FAMILIES = {
     "thick_strokes": {"strokes": (1, 4), "segments": (2, 5), "length": (0.10, 0.35),
                       "thickness": (24, 48)},
 }
+"""The stroke families at a short side of 512 px: strokes per mask, segments per
+stroke, segment length as a share of the short side, width in pixels."""
 BLOB_COUNT = (6, 15)  # blobs per mask
+"""Blobs per mask (inclusive range)."""
 BLOB_SIZE = (6, 20)  # pixels across at a short side of 512
+"""Blob diameter in pixels at a short side of 512 (inclusive range)."""
 OBJECT_BOX_SIDE = (0.12, 0.20)  # box height and width as shares of the short side
+"""An object box's height and width as shares of the short side."""
 FREE_FORM_FAMILIES = ("thin_strokes", "medium_strokes", "thick_strokes", "blobs",
                       "object_boxes")
+"""The five families that `free_form` masks mix, uniformly."""
 SMALL_HOLE_FAMILIES = ("thin_strokes", "medium_strokes", "blobs")
+"""The families that `small_holes` masks mix, uniformly."""
 _BLOB_POINTS = 12
 # Pieces of the area-controlled family: medium stroke, thick stroke, blob.
 _AREA_PIECE_CUMULATIVE = (0.4, 0.8)  # probabilities 0.4, 0.4, 0.2

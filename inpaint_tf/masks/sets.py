@@ -50,7 +50,9 @@ from inpaint_tf.masks.study import (
 )
 
 EVAL_SEED = 20180420  # fixed seed of the evaluation mask sets (any constant would do)
+"""Seed of the fixed evaluation mask sets."""
 VALIDATION_MASK_SEED = EVAL_SEED + 1  # validation holes differ from the test holes
+"""Seed of the validation masks, which differ from the test masks."""
 
 MASK_GENERATORS: dict[str, Callable[..., np.ndarray]] = {
     "center_box": center_box_masks,
@@ -68,13 +70,17 @@ MASK_GENERATORS: dict[str, Callable[..., np.ndarray]] = {
     "small_holes": small_hole_masks,
     "free_form_area": free_form_area_masks,
 }
+"""Mask kind -> its generator, ``generator(n, seed=..., height=..., width=...)``."""
 # The study's kinds (32 x 32 semantics, scaled by min(H, W) / 32), and the free-form
 # kinds (lengths given at a short side of 512 and scaled by min(H, W) / 512).
 MASK_KINDS = ("center_box", "random_box", "irregular", "gan_rectangle", "boxes",
               "irregular_area")
+"""The study's kinds (32 x 32 semantics, scaled by min(H, W) / 32)."""
 FREE_FORM_KINDS = ("thin_strokes", "medium_strokes", "thick_strokes", "blobs",
                    "object_boxes", "free_form", "small_holes", "free_form_area")
+"""The free-form kinds for photos (lengths given at a short side of 512, scaled)."""
 ALL_MASK_KINDS = MASK_KINDS + FREE_FORM_KINDS
+"""Every mask kind: `MASK_KINDS`, then `FREE_FORM_KINDS`."""
 
 
 def check_mask_kind(kind: str) -> str:

@@ -37,6 +37,7 @@ import numpy as np
 from inpaint_tf._validation import check_positive_int
 
 STUDY_SIZE = 32
+"""The study's image side, in pixels, at which its mask kinds are defined."""
 
 
 def _rng(seed) -> np.random.Generator:
@@ -175,6 +176,7 @@ def box_masks(n: int, seed=None, height: int = 32, width: int = 32) -> np.ndarra
 
 # Hole-share bins of the area-controlled masks and of `evaluate(..., area_bins=True)`.
 AREA_BINS = ((0.0, 0.1), (0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.6))
+"""Hole-share bins of the area-controlled masks and of ``evaluate(..., area_bins=True)``."""
 
 
 def _check_bins(bins) -> np.ndarray:

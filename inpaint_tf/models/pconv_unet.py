@@ -29,6 +29,8 @@ PRESETS = {
                   decoder_kernel=3, batch_norm=True, decoder_activation="leaky_relu",
                   final_conv=False),
 }
+"""The partial-convolution UNet's presets by name (``study``, ``paper``): encoder
+stages as (filters, kernel), decoder stages as per-conv filters."""
 
 
 _SPEC_KEYS = ("encoder", "stride_one_first", "decoder", "decoder_kernel", "batch_norm",

@@ -87,7 +87,8 @@ def photo_source(config: ExperimentConfig) -> str:
     source = config.data.source or os.environ.get("INPAINT_TF_PHOTOS", "")
     if not source:
         raise ValueError("A photos config needs its photos: set `data.source`, pass --data "
-                         "DIR, or set INPAINT_TF_PHOTOS=DIR (README, 'Photos')")
+                         "DIR, or set INPAINT_TF_PHOTOS=DIR (docs/training.md, 'Training "
+                         "on photos')")
     return source
 
 

@@ -39,6 +39,7 @@ from typing import NamedTuple
 from inpaint_tf._validation import check_positive_int
 
 STRATEGIES = ("default", "mirrored", "multi-worker", "tpu")
+"""The strategies a run takes: one device, this host's GPUs, several hosts, a TPU."""
 TPU_ADDRESS_VARIABLE = "INPAINT_TF_TPU"
 
 # A process can form its cluster or initialise its TPU once: the strategy is kept.

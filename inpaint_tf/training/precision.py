@@ -12,6 +12,8 @@ import contextlib
 from inpaint_tf._system import has_gpu
 
 PRECISIONS = ("float32", "mixed")
+"""The precisions a run takes: ``float32``, or ``mixed`` (bfloat16 on CPU and TPU,
+float16 with loss scaling on GPU)."""
 
 
 def policy_for(precision: str) -> str:
