@@ -143,7 +143,7 @@ def test_chunks_hold_at_most_a_batch_and_a_megapixel():
     assert slices(2, I.BATCH_PIXELS * 4, 32) == [(0, 1), (1, 2)]  # one when one is larger
     assert slices(2, 0, 32) == [(0, 2)]
     assert slices(0, 1, 32) == []
-    assert I.BATCH_PIXELS == 2**20
+    assert I.BATCH_PIXELS == 2**19
 
 
 def test_run_pads_to_the_multiple_crops_back_and_clips():

@@ -165,7 +165,7 @@ def test_the_released_models_table_is_its_manifest(name):
 def test_results_md_rows_of_our_runs_are_the_records():
     hole_rows = _results_rows("model", "masks", "hole MAE")
     for run in ("own_unet_boxes", "own_unet_irregular", "exp3_conv_autoencoder_irregular",
-                "exp1_conv_autoencoder_center_box"):
+                "exp1_conv_autoencoder_center_box", "exp2_conv_autoencoder_random_box"):
         metrics = _metrics(run)
         scored = {metrics["test"]["masks"]: metrics["test"]}
         scored.update({row["masks"]: row for row in metrics.get("evaluations", [])
@@ -238,6 +238,19 @@ def test_the_results_summary_is_the_records_and_results_md():
     assert exp1["test"]["study_mse"] < STUDY_RESULTS[1]["mse"]
     assert shows(psnr, exp1["test"]["hole_psnr"])
     assert shows(margin, margins[("exp1_conv_autoencoder_center_box", "center_box")])
+    # The study's exp2 at its full 20 epochs: its MSE, not its MAE.
+    exp2 = _metrics("exp2_conv_autoencoder_random_box")
+    minutes, mse, study_mse, mae, study_mae, psnr, margin = re.search(
+        r"exp2, run for its full 20 epochs \((\S+) min here\), matches its study row's MSE "
+        r"\((\S+) against (\S+)\) but not its MAE \((\S+) against (\S+)\) at (\S+) dB, "
+        r"(\S+) dB above Navier–Stokes", text).groups()
+    assert exp2["epochs"] == 20 and shows(minutes, exp2["train_seconds"] / 60)
+    assert shows(mse, exp2["test"]["study_mse"]) and shows(study_mse, STUDY_RESULTS[2]["mse"])
+    assert abs(exp2["test"]["study_mse"] / STUDY_RESULTS[2]["mse"] - 1) < 0.01
+    assert shows(mae, exp2["test"]["study_mae"]) and shows(study_mae, STUDY_RESULTS[2]["mae"])
+    assert exp2["test"]["study_mae"] > STUDY_RESULTS[2]["mae"]
+    assert shows(psnr, exp2["test"]["hole_psnr"])
+    assert shows(margin, margins[("exp2_conv_autoencoder_random_box", "random_box")])
     assert "falls below Navier–Stokes on holes over 40 %" in text
     assert bins[("exp3_conv_autoencoder_irregular", "40-60%")] < \
         bins[("navier_stokes", "40-60%")]
@@ -406,6 +419,40 @@ def test_the_photo_models_size_and_training_are_its_manifest(name):
     assert int(batch) == manifest["config"]["training"]["batch_size"]
     assert f"({cores} cores)" in training["device"]
     assert int(numbers(row["test photos"])[0]) == manifest["data"]["test_photos"]
+
+
+def test_the_hole_shapes_table_is_the_benchmark_run_it_names():
+    photos = " ".join(INPAINTING.split())
+    date = re.search(r"by hole shape \(`make bench`, the run of (\d{4}-\d\d-\d\d \d\d:\d\d) "
+                     r"UTC", photos).group(1)
+    source = table(_benchmark_section(date), "holes (photo_unet)", "photo")
+    ours = table(INPAINTING, "holes", "photo", "hole pixels")
+    assert len(ours) == len(source) == 11
+    columns = {"hole pixels": "hole pixels", "µs per hole pixel": "us per hole pixel",
+               "vs blemishes": "vs blemishes", "peak memory (GB)": "peak RSS (GB)",
+               "max hole difference from the whole pass":
+                   "max hole difference from the whole pass"}
+    for row, measured in zip(ours, source):
+        assert row["holes"] == measured["holes (photo_unet)"]
+        assert numbers(row["photo"])[:3] == numbers(measured["photo"])[:3]
+        for column, name in columns.items():
+            if not measured[name]:
+                assert row[column] == "–", column
+                continue
+            assert shows(numbers(row[column])[0], float(numbers(measured[name])[0])), column
+
+
+def test_the_folder_figures_are_the_benchmark_run_they_name():
+    text = " ".join(INPAINTING.split())
+    folder, alone, ratio, in_turn, date = re.search(
+        r"`inpaint_folder` fills (\S+) photos/s against (\S+) for the model alone \((\S+)×\), "
+        r"and (\S+) when each photo is read, filled and written in turn \(`make bench`, the run "
+        r"of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", text).groups()
+    measured, = table(_benchmark_section(date), "photos (own_unet_irregular)")
+    assert shows(folder, float(measured["inpaint_folder (photos/s)"]))
+    assert shows(alone, float(measured["model alone (photos/s)"]))
+    assert shows(ratio, float(measured["folder / model"]))
+    assert shows(in_turn, float(measured["read + model + write in turn (photos/s)"]))
 
 
 def test_the_photo_windows_table_is_the_benchmark_run_it_names():

@@ -67,12 +67,18 @@ def test_cores_own_the_group_s_pixels_cell_by_cell(seed):
     height = int(rng.integers(1, shape[0] - top + 1))
     width = int(rng.integers(1, shape[1] - left + 1))
     plane = rng.uniform(size=(height, width)) < rng.uniform(0.002, 0.2)
-    depths = rng.uniform(0, 9, (height, width)).astype(np.float32)
+    # The image's holes: the group's pixels and others around them.
+    holes = rng.uniform(size=shape) < 0.3
+    holes[top:top + height, left:left + width] |= plane
+    reach = int(rng.integers(1, 12))
+    depths = tiles.hole_depths(holes, (top, left, top + height, left + width), reach)
     core = tuple(int(v) for v in rng.integers(1, 40, 2))
-    found = tiles.cut_tiles(plane, (top, left), shape, core, depths)
+    found = tiles.cut_tiles(plane, (top, left), shape, core)
+    assert all(t.depth == 0.0 for t in found)
+    # Depths measured tile by tile are those of the whole box, at each tile's pixels.
+    found = tiles.with_depths(found, plane, (top, left), holes, reach)
     assert [(t.core, t.owned, t.depth) for t in found] == _reference_tiles(
         plane, (top, left), shape, core, depths)
-    assert all(t.depth == 0.0 for t in tiles.cut_tiles(plane, (top, left), shape, core))
 
 
 def test_cutting_refuses_cores_under_a_pixel_and_boxes_outside_the_image():

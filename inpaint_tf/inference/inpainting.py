@@ -8,8 +8,8 @@ generator). By default `inpaint` runs the model only on windows around the holes
 groups larger than a tile cut along their pixels into tiles, windows of a few sizes
 batched), so its cost grows with the hole pixels, not the photo, whatever the holes'
 shape. The whole-image pass (mirror-padded at the bottom and right) stays an option
-and is chosen when the windows would cover half the image or more; over a megapixel
-it runs in tiles, so that memory is bounded by a tile. Either way the output is
+and is chosen when the windows would cover half the image or more; over half a
+megapixel it runs in tiles, so that memory is bounded by a tile. Either way the output is
 composited: known pixels are returned unchanged, bit for bit.
 
 Files exported at one fixed size (`inpaint_tf.serving.load_exported`) serve any
@@ -47,7 +47,8 @@ _DOWNSAMPLING_LAYERS = ("Conv2D", "PartialConv2D", "MaxPooling2D", "AveragePooli
 # Layers after which an output pixel depends on the whole input (no finite field).
 _GLOBAL_LAYERS = ("Flatten", "Reshape", "Attention", "MultiHeadAttention")
 AUTO_SHARE = 0.5  # windows="auto": windows when they cover less than this share
-BATCH_PIXELS = 1 << 20  # pixels per model call at most (unless one window is larger)
+BATCH_PIXELS = 1 << 19  # pixels per model call at most (unless one window is larger);
+# half a megapixel keeps photo_unet under 2 GB on a 24 MP photo (benchmarks, "shapes")
 PROGRESS_CALLS = 4  # verbose="auto": a progress bar for jobs of this many model calls
 MOSTLY_HOLE = 0.9  # a mask with a larger hole share warns: little is known, maybe inverted
 
@@ -376,7 +377,7 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
     merged; a group larger than a tile (a scratch across the photo, a frame, a
     scribble, dust over a large area) is cut along its pixels into tiles, each with
     the context its holes need, so the cost follows the hole pixels and no model call
-    holds much more than a megapixel; windows are aligned to the model's
+    holds much more than half a megapixel; windows are aligned to the model's
     size-multiple grid and batched by size. A window writes only the pixels of its
     own holes (a tile, those in its core), so each hole pixel is written once.
 
@@ -403,7 +404,7 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
     to 5e-2, 5e-3 on average (tested; measured: 2.2e-2 and 1.2e-3).
 
     Where the windows would cover half the image or more, "auto" runs the whole
-    image instead; over a megapixel (and for a network whose receptive field is
+    image instead; over half a megapixel (and for a network whose receptive field is
     known) the whole pass is itself cut into tiles with the receptive radius as
     context (`inpaint_tf.inference.windows.whole_tiles`), so memory is bounded by a
     tile, not by the photo.
@@ -417,7 +418,7 @@ def inpaint(model, images, masks, *, batch_size: int = 32, multiple: int | None 
         masks: (N, H, W[, 1]) or (H, W[, 1]), 1 = hole; a list of masks for a list
             of images.
         batch_size: images (whole pass) or windows per model call, fewer when they
-            would exceed about a megapixel.
+            would exceed about half a megapixel (`BATCH_PIXELS`).
         multiple: required size multiple; default `size_multiple(model)`.
         windows: "auto" (windows when their padded pixels add up to less than half
             of the whole pass's, else the whole image, in tiles when large), True

@@ -80,8 +80,7 @@ def hole_depths(holes: np.ndarray, box, reach: int) -> np.ndarray:
     return np.minimum(inner, np.float32(reach))
 
 
-def cut_tiles(plane: np.ndarray, origin, shape, core, depths: np.ndarray | None = None
-              ) -> list[Tile]:
+def cut_tiles(plane: np.ndarray, origin, shape, core) -> list[Tile]:
     """The tiles of one group: the cores of the grid that hold its pixels.
 
     Args:
@@ -89,10 +88,10 @@ def cut_tiles(plane: np.ndarray, origin, shape, core, depths: np.ndarray | None 
         origin: the box's ``(top, left)`` in the image.
         shape: the image's (height, width).
         core: the cores' side in pixels, an int or (rows, columns).
-        depths: the box's `hole_depths`, or None to leave depths at 0.
 
     Returns:
-        One `Tile` per core that holds a pixel of the group, in row-major order.
+        One `Tile` per core that holds a pixel of the group, in row-major order, its
+        depth not measured (0; `with_depths` measures it).
 
     Raises:
         ValueError: a core side below 1, or a box outside the image.
@@ -121,18 +120,40 @@ def cut_tiles(plane: np.ndarray, origin, shape, core, depths: np.ndarray | None 
     high_row = rows - any_row[:, ::-1].argmax(axis=1)
     low_col = any_col.argmax(axis=2)
     high_col = cols - any_col[:, :, ::-1].argmax(axis=2)
-    deepest = None
-    if depths is not None:
-        padded_depths = np.zeros(padded.shape, np.float32)
-        padded_depths[shift_row:shift_row + height, shift_col:shift_col + width] = np.where(
-            plane, depths, 0)
-        deepest = padded_depths.reshape(count_rows, rows, count_cols, cols).max(axis=(1, 3))
     tiles = []
     for i, j in zip(*(index.tolist() for index in np.nonzero(occupied))):
         row, col = (first_row + i) * rows, (first_col + j) * cols
         tiles.append(Tile(
             (row, col, min(row + rows, shape[0]), min(col + cols, shape[1])),
             (row + int(low_row[i, j]), col + int(low_col[i, j]), row + int(high_row[i, j]),
-             col + int(high_col[i, j])),
-            0.0 if deepest is None else float(deepest[i, j])))
+             col + int(high_col[i, j]))))
     return tiles
+
+
+def with_depths(tiles: list[Tile], plane: np.ndarray, origin, holes: np.ndarray,
+                reach: int) -> list[Tile]:
+    """`tiles` of `cut_tiles` with their depths: the largest `hole_depths` over each
+    tile's own pixels. Measured around each tile's owned box only (distances up to
+    `reach` need no more), so memory and time follow the group's pixels, not the box
+    of a scratch that spans the photo.
+
+    Args:
+        tiles: tiles of `plane` (`cut_tiles`).
+        plane, origin: as given to `cut_tiles`.
+        holes: (H, W) bool, True on hole pixels, the whole image.
+        reach: as in `hole_depths`.
+
+    Example:
+        >>> holes = np.zeros((40, 60), bool); holes[10:16, 5:55] = True  # 6 px thick
+        >>> [t.depth for t in with_depths(cut_tiles(holes, (0, 0), holes.shape, 32),
+        ...                               holes, (0, 0), holes, reach=8)]
+        [3.0, 3.0]
+    """
+    top, left = (int(v) for v in origin)
+    measured = []
+    for tile in tiles:
+        owned_top, owned_left, owned_bottom, owned_right = tile.owned
+        own = plane[owned_top - top:owned_bottom - top, owned_left - left:owned_right - left]
+        depths = hole_depths(holes, tile.owned, reach)
+        measured.append(dataclasses.replace(tile, depth=float(depths[own].max())))
+    return measured

@@ -20,7 +20,7 @@ The rule (`hole_windows`, for models that take any size multiple):
    edge, by exactly what the whole-image pass pads there.
 4. **Groups.** Boxes that overlap or share an edge are merged into their union,
    repeated until none do (`group_boxes`): nearby holes share one window.
-5. **Tiles.** A group whose window would hold more than `max_pixels` (a megapixel),
+5. **Tiles.** A group whose window would hold more than `max_pixels` (half a megapixel),
    or more pixels than its tiles, is cut along its pixels into tiles
    (`inpaint_tf.inference.tiles`): the cores of a grid of squares that hold its
    pixels (128, 256 or 512 px, or the largest whose window fits `max_pixels`:
@@ -72,12 +72,12 @@ import math
 
 import numpy as np
 
-from inpaint_tf.inference.tiles import cut_tiles, hole_depths
+from inpaint_tf.inference.tiles import cut_tiles, hole_depths, with_depths
 
 MIN_CONTEXT = 32  # pixels of known context around every hole, at least
 CONTEXT_RATIO = 0.5  # ... and this share of the hole's larger side
 BUCKET = 32  # windows' padded sizes are multiples of this (or of the size multiple)
-MAX_PIXELS = 1 << 20  # a window holds at most about this many pixels (groups are cut)
+MAX_PIXELS = 1 << 19  # a window holds at most about this many pixels (groups are cut)
 CORES = (128, 256, 512)  # core sides tried when a group is cut into tiles
 REACH = 256  # depths are measured up to this when the receptive field is unknown
 
@@ -317,12 +317,13 @@ def _tile_boxes(labels, holes, union, own, count: int, rule: _Rule):
     """The cheapest tiles of one group as ``(pixels, [(window box, core), ...])``."""
     top, left, bottom, right = union
     plane = _group_plane(labels, union, own, count)
-    depths = None if rule.reach == 0 else hole_depths(holes, union, rule.reach)
     largest = largest_core(rule.max_pixels, rule.widest, rule.multiple)
     sides = sorted({_padded(side, rule.multiple) for side in CORES} | {largest})
     best = None
     for side in [side for side in sides if side <= largest]:
-        tiles = cut_tiles(plane, (top, left), rule.shape, side, depths)
+        tiles = cut_tiles(plane, (top, left), rule.shape, side)
+        if rule.reach:
+            tiles = with_depths(tiles, plane, (top, left), holes, rule.reach)
         margins = depth_margins([tile.depth for tile in tiles], context=rule.context,
                                 min_context=rule.min_context, ratio=rule.ratio,
                                 limit=rule.limit)
