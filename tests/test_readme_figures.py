@@ -423,7 +423,7 @@ def test_the_photo_models_size_and_training_are_its_manifest(name):
 
 def test_the_hole_shapes_table_is_the_benchmark_run_it_names():
     photos = " ".join(INPAINTING.split())
-    date = re.search(r"by hole shape \(`make bench`, the run of (\d{4}-\d\d-\d\d \d\d:\d\d) "
+    date = re.search(r"By hole shape \(`make bench`, the run of (\d{4}-\d\d-\d\d \d\d:\d\d) "
                      r"UTC", photos).group(1)
     source = table(_benchmark_section(date), "holes (photo_unet)", "photo")
     ours = table(INPAINTING, "holes", "photo", "hole pixels")
@@ -457,7 +457,8 @@ def test_the_folder_figures_are_the_benchmark_run_they_name():
 
 def test_the_photo_windows_table_is_the_benchmark_run_it_names():
     photos = " ".join(INPAINTING.split())
-    date = re.search(r"`make bench`, the run of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", photos).group(1)
+    date = re.search(r"for memory \(`make bench`, the run of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC",
+                     photos).group(1)
     source = table(_benchmark_section(date), "photo (own_unet_irregular)", "windows (s)")
     ours = table(INPAINTING, "photo", "windows (s)", "whole image (s)")
     assert len(ours) == len(source) == 2
