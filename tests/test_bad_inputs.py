@@ -31,7 +31,7 @@ from inpaint_tf import metrics
 from inpaint_tf.configs import load_config
 from inpaint_tf.evaluation import protocols as E
 from inpaint_tf.export.formats import export_saved_model
-from inpaint_tf.inference.inpainting import inpaint
+from inpaint_tf.inference.inpainting import MostlyHoleWarning, inpaint
 from inpaint_tf.layers.partial_conv2d import PartialConv2D
 from inpaint_tf.models import (
     build_glcic_discriminator,
@@ -580,7 +580,17 @@ case("inpaint", "one image with an (H, W) mask", _inpaint(images=IMAGES[0], mask
      Gives(_known_pixels_kept(IMAGES[0], MASKS[0], shape=(32, 32, 3))))
 case("inpaint", "no hole (image back bit for bit)", _inpaint(masks=NO_HOLE),
      Gives(lambda out, env: np.testing.assert_array_equal(out, IMAGES)))
-case("inpaint", "all hole (the model's output, finite)", _inpaint(masks=ALL_HOLE),
+def _warned(call, warning, match):
+    """`call`, asserting that it warns."""
+    def run(env):
+        with pytest.warns(warning, match=match):
+            return call(env)
+
+    return run
+
+
+case("inpaint", "all hole (the model's output, finite, and a warning)",
+     _warned(_inpaint(masks=ALL_HOLE), MostlyHoleWarning, r"100\.0% of masks\[\d\] is hole"),
      Gives(lambda out, env: np.testing.assert_allclose(
          out, np.clip(env.model({"image": IMAGES, "mask": ALL_HOLE}), 0, 1), atol=1e-6)))
 

@@ -334,9 +334,10 @@ def test_holes_larger_than_a_fixed_size_are_cut_into_tiles_filled_at_full_resolu
     np.testing.assert_array_equal(out[0][~hole], image[0][~hole])
 
 
-def test_a_megapixel_of_one_pixel_items_is_the_largest_chunk():
-    chunks = list(I._chunks(2**20 + 1, 1, 2**21))
-    assert [(s.start, s.stop) for s in chunks] == [(0, 2**20), (2**20, 2**20 + 1)]
+def test_batch_pixels_of_one_pixel_items_is_the_largest_chunk():
+    limit = I.BATCH_PIXELS
+    chunks = list(I._chunks(limit + 1, 1, 2 * limit))
+    assert [(s.start, s.stop) for s in chunks] == [(0, limit), (limit, limit + 1)]
 
 
 def test_whole_and_window_passes_split_batches_by_pixels(monkeypatch):
