@@ -421,6 +421,16 @@ def test_the_photo_models_size_and_training_are_its_manifest(name):
     assert int(numbers(row["test photos"])[0]) == manifest["data"]["test_photos"]
 
 
+def _assert_cells_show(row: dict, measured: dict, columns: dict) -> None:
+    """Each page cell (`columns`: page column -> benchmark column) shows the benchmark's
+    number, or "–" where the benchmark left the cell empty."""
+    for column, name in columns.items():
+        if not measured[name]:
+            assert row[column] == "–", column
+            continue
+        assert shows(numbers(row[column])[0], float(numbers(measured[name])[0])), column
+
+
 def test_the_hole_shapes_table_is_the_benchmark_run_it_names():
     photos = " ".join(INPAINTING.split())
     date = re.search(r"By hole shape \(`make bench`, the run of (\d{4}-\d\d-\d\d \d\d:\d\d) "
@@ -435,11 +445,7 @@ def test_the_hole_shapes_table_is_the_benchmark_run_it_names():
     for row, measured in zip(ours, source):
         assert row["holes"] == measured["holes (photo_unet)"]
         assert numbers(row["photo"])[:3] == numbers(measured["photo"])[:3]
-        for column, name in columns.items():
-            if not measured[name]:
-                assert row[column] == "–", column
-                continue
-            assert shows(numbers(row[column])[0], float(numbers(measured[name])[0])), column
+        _assert_cells_show(row, measured, columns)
 
 
 def test_the_folder_figures_are_the_benchmark_run_they_name():
@@ -468,8 +474,4 @@ def test_the_photo_windows_table_is_the_benchmark_run_it_names():
                "whole image (GB)": "peak RSS, whole image (GB)"}
     for row, measured in zip(ours, source):
         assert numbers(row["photo"])[:3] == numbers(measured["photo (own_unet_irregular)"])[:3]
-        for column, name in columns.items():
-            if not measured[name]:
-                assert row[column] == "–", column
-                continue
-            assert shows(numbers(row[column])[0], float(numbers(measured[name])[0])), column
+        _assert_cells_show(row, measured, columns)
