@@ -91,8 +91,8 @@ class ExportedModel:
             self._run = lambda image, mask: session.run(
                 ["inpainted"], {"image": image, "mask": mask})[0]
         else:
-            runner = _tflite_interpreter()(model_path=str(self.path), num_threads=threads
-                                           ).get_signature_runner(SIGNATURE_NAME)
+            runner = tflite_interpreter(model_path=str(self.path), threads=threads
+                                        ).get_signature_runner(SIGNATURE_NAME)
             self._run = lambda image, mask: runner(image=image, mask=mask)["inpainted"]
         quantize = self.metadata.get("quantize")
         self._runtime = ("ONNX Runtime, CPU" if self.format == "onnx" else
@@ -149,13 +149,20 @@ def load_exported(path, *, threads: int | None = None) -> ExportedModel:
     return ExportedModel(path, threads=threads)
 
 
-def _tflite_interpreter():
-    """The TFLite interpreter class: LiteRT's, the TFLite runtime's or TensorFlow's."""
+def tflite_interpreter(*, model_path=None, model_content=None, threads: int | None = None,
+                       default_delegates: bool = True):
+    """A TFLite interpreter of `model_path` or `model_content`: LiteRT's
+    (``ai_edge_litert``), else the TFLite runtime's, else ``tf.lite.Interpreter``; with
+    its default delegates (XNNPACK on CPUs) unless `default_delegates` is False.
+
+    Raises:
+        ImportError: none of the three is installed (the message names the package).
+    """
     try:
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
     except ImportError:
         try:
-            from tflite_runtime.interpreter import Interpreter
+            from tflite_runtime.interpreter import Interpreter, OpResolverType
         except ImportError:
             try:
                 import tensorflow as tf
@@ -163,7 +170,11 @@ def _tflite_interpreter():
                 raise ImportError(f"Running TFLite files needs LiteRT: {TFLITE_HINT}"
                                   ) from error
             Interpreter = tf.lite.Interpreter
-    return Interpreter
+            OpResolverType = tf.lite.experimental.OpResolverType
+    options = {} if default_delegates else {
+        "experimental_op_resolver_type": OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
+    return Interpreter(model_path=model_path, model_content=model_content,
+                       num_threads=threads, **options)
 
 
 def read_metadata(path) -> dict:

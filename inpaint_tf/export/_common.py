@@ -49,22 +49,6 @@ def serving_function(model, multiple: int):
     return serve
 
 
-def tflite_interpreter(*, model_path=None, model_content=None, threads: int | None = None,
-                       default_delegates: bool = True):
-    """A TFLite interpreter: LiteRT's (``ai_edge_litert``), else ``tf.lite.Interpreter``;
-    with its default delegates (XNNPACK on CPUs) unless `default_delegates` is False."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
-    except ImportError:
-        import tensorflow as tf
-
-        Interpreter, OpResolverType = tf.lite.Interpreter, tf.lite.experimental.OpResolverType
-    options = {} if default_delegates else {
-        "experimental_op_resolver_type": OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
-    return Interpreter(model_path=model_path, model_content=model_content,
-                       num_threads=threads, **options)
-
-
 def input_signature(height: int | None, width: int | None) -> list:
     import tensorflow as tf
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inpaint_tf.export._common import input_signature, serving_function, tflite_interpreter
-from inpaint_tf.serving import SIGNATURE_NAME
+from inpaint_tf.export._common import input_signature, serving_function
+from inpaint_tf.serving import SIGNATURE_NAME, tflite_interpreter
 
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 
