@@ -1,7 +1,8 @@
 """Serving an exported file without TensorFlow (`inpaint_tf.serving`): the metadata read
-from the file's bytes as the export's reader reads it, and a photo of any size filled in
-a process where TensorFlow, Keras and the ``onnx`` package cannot be imported, equal to
-``inpaint(load_exported(path), photo, mask)`` with TensorFlow loaded."""
+from the file's bytes as TFLite's flatbuffer schema and the ``onnx`` package read it
+(and as the export's `read_export_metadata` returns it), and a photo of any size filled
+in a process where TensorFlow, Keras and the ``onnx`` package cannot be imported, equal
+to ``inpaint(load_exported(path), photo, mask)`` with TensorFlow loaded."""
 
 from __future__ import annotations
 
@@ -128,11 +129,32 @@ def test_without_a_runtime_the_error_names_the_package_to_install(files, tmp_pat
         f"Running TFLite files needs LiteRT: {serving.TFLITE_HINT}"]
 
 
+def _metadata_by_the_schema(path: Path) -> dict:
+    """The file's metadata as TFLite's flatbuffer schema or the ``onnx`` package reads
+    it: the reference of `serving.read_metadata`, which parses the bytes itself."""
+    content = path.read_bytes()
+    if path.suffix == ".onnx":
+        import onnx
+
+        props = onnx.load_model_from_string(content).metadata_props
+        return json.loads({p.key: p.value for p in props}[serving.METADATA_KEY])
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    flat = schema.Model.GetRootAsModel(content, 0)
+    entry = next(flat.Metadata(i) for i in range(flat.MetadataLength())
+                 if flat.Metadata(i).Name().decode() == serving.METADATA_KEY)
+    buffer = flat.Buffers(entry.Buffer())
+    if buffer.Offset() > 1:  # a model over 2 GB keeps its buffers after the flatbuffer
+        return json.loads(content[buffer.Offset():buffer.Offset() + buffer.Size()])
+    return json.loads(buffer.DataAsNumpy().tobytes())
+
+
 @pytest.mark.parametrize("fmt", ["onnx", "tflite"])
 def test_the_metadata_read_from_the_bytes_is_the_exports(files, fmt):
     _, paths = files
     metadata = serving.read_metadata(paths[fmt])
-    assert metadata == export.read_export_metadata(paths[fmt])
+    assert metadata == _metadata_by_the_schema(paths[fmt])
+    assert export.read_export_metadata(paths[fmt]) == metadata
     assert (metadata["format"], metadata["height"], metadata["width"]) == (fmt, *SIZE)
     served = serving.load_exported(paths[fmt], threads=1)
     assert (served.format, served.fixed_size, served.name) == (fmt, SIZE, "tiny")
@@ -161,6 +183,7 @@ def test_a_tflite_buffer_kept_after_the_flatbuffer_is_found(files, tmp_path):
     moved = tmp_path / "moved.tflite"
     moved.write_bytes(flat + text)
     assert serving.read_metadata(moved)["model"] == "moved"
+    assert _metadata_by_the_schema(moved)["model"] == "moved"
     assert export.read_export_metadata(moved)["model"] == "moved"
 
 

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from inpaint_tf.export._common import FORMATS
-from inpaint_tf.export.onnx import export_onnx, onnx_metadata_text
+from inpaint_tf.export.onnx import export_onnx
 from inpaint_tf.export.saved_model import export_saved_model
-from inpaint_tf.export.tflite import export_tflite, tflite_metadata_text
-from inpaint_tf.serving import METADATA_KEY
+from inpaint_tf.export.tflite import export_tflite
+from inpaint_tf.serving import read_metadata
 
 
 def export_model(model, path, *, format: str = "saved_model", quantize: str | None = None,
@@ -67,6 +66,9 @@ def export_model(model, path, *, format: str = "saved_model", quantize: str | No
 def read_export_metadata(path) -> dict:
     """The contract a `.tflite` or `.onnx` file of `export_tflite` / `export_onnx` records.
 
+    The file's bytes are read by `inpaint_tf.serving.read_metadata` (no TensorFlow, no
+    ``onnx`` package).
+
     Returns:
         The metadata dict: ``format``, ``height``, ``width``, ``quantize`` (TFLite),
         ``opset`` (ONNX), ``inputs`` and ``outputs`` (shapes, dtypes, meaning), ...
@@ -75,15 +77,4 @@ def read_export_metadata(path) -> dict:
         FileNotFoundError: no file at `path`.
         ValueError: the file is neither TFLite nor ONNX, or holds no inpaint_tf metadata.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No exported model file at {path}")
-    content = path.read_bytes()
-    if content[4:8] == b"TFL3":  # the TFLite flatbuffer's file identifier
-        text = tflite_metadata_text(content)
-    else:
-        text = onnx_metadata_text(content, path)
-    if text is None:
-        raise ValueError(f"{path} holds no {METADATA_KEY!r} metadata: not written by "
-                         "inpaint_tf's export")
-    return json.loads(text)
+    return read_metadata(path)

@@ -99,16 +99,3 @@ def export_onnx(model, path, *, height: int | None = None, width: int | None = N
     with _io.atomic_path(path) as temporary:
         temporary.write_bytes(proto.SerializeToString())
     return path
-
-
-def onnx_metadata_text(content: bytes, path: Path) -> str | None:
-    try:
-        import onnx
-
-        proto = onnx.load_model_from_string(content)
-    except ImportError as error:
-        raise ImportError(f"Reading ONNX metadata needs onnx: {INSTALL_HINT}") from error
-    except Exception as error:  # protobuf's DecodeError and friends
-        raise ValueError(f"{path} is neither a TFLite nor an ONNX file") from error
-    props = {prop.key: prop.value for prop in proto.metadata_props}
-    return props.get(METADATA_KEY)

@@ -111,17 +111,3 @@ def _with_tflite_metadata(flatbuffer: bytes, metadata: dict) -> bytes:
     entry.buffer = len(content.buffers) - 1
     content.metadata = [*(content.metadata or []), entry]
     return flatbuffer_utils.convert_object_to_bytearray(content)
-
-
-def tflite_metadata_text(content: bytes) -> str | None:
-    from tensorflow.lite.python import schema_py_generated as schema
-
-    flat = schema.Model.GetRootAsModel(content, 0)
-    for index in range(flat.MetadataLength()):
-        entry = flat.Metadata(index)
-        if entry.Name().decode() == METADATA_KEY:
-            buffer = flat.Buffers(entry.Buffer())
-            if buffer.Offset() > 1:  # a model over 2 GB keeps its buffers after the flatbuffer
-                return content[buffer.Offset():buffer.Offset() + buffer.Size()].decode()
-            return buffer.DataAsNumpy().tobytes().decode()
-    return None
