@@ -9,17 +9,17 @@ alone, epoch 2 the discriminator alone, epoch 3 both.
 Usage: python tests/_resume_gan_run.py RUN_FOLDER
 """
 
+import functools
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-from _tiny_gan import tiny_discriminator, tiny_generator  # noqa: E402
+from _tiny_gan import build_tiny_gan  # noqa: E402
 
 from inpaint_tf.configs import config_from_dict  # noqa: E402
 from inpaint_tf.data import synthetic_split  # noqa: E402
-from inpaint_tf.models import InpaintingGAN  # noqa: E402
 from inpaint_tf.training import loop as training  # noqa: E402
 
 SIZE = 16
@@ -33,16 +33,7 @@ CONFIG = config_from_dict({
 })
 
 
-def build_tiny_gan(config, input_shape, total_steps=1):
-    gan = InpaintingGAN(tiny_generator(None), tiny_discriminator(input_shape[0], 8),
-                        adversarial_weight=config.gan.adversarial_weight,
-                        T_c=config.gan.T_c, T_d=config.gan.T_d)
-    gan.compile(keras.optimizers.Adam(config.gan.generator_learning_rate),
-                keras.optimizers.Adam(config.gan.discriminator_learning_rate))
-    return gan
-
-
 if __name__ == "__main__":
-    training.build_model = build_tiny_gan
+    training.build_model = functools.partial(build_tiny_gan, optimizer=keras.optimizers.Adam)
     training.train(CONFIG, sys.argv[1], split=synthetic_split(32, 8, 8, size=SIZE, seed=5),
                    deterministic=True, verbose=0)

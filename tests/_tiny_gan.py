@@ -3,11 +3,14 @@
 They keep what that logic touches (hole filling, BatchNorm, synchronised under a
 strategy, the local crop around the hole, a float32 output and score) at a
 fraction of the full networks' cost; tests of the full networks build those.
+`build_tiny_gan` puts them in the GAN where `inpaint_tf.training.loop.train` builds a
+config's model.
 """
 
 import keras
 import tensorflow as tf
 
+from inpaint_tf.models import InpaintingGAN
 from inpaint_tf.models._common import FillHoles
 from inpaint_tf.models.glcic import LocalCrop
 
@@ -45,3 +48,15 @@ def tiny_discriminator(size=16, region_size=8) -> keras.Model:
     features = keras.layers.Concatenate()([branch(with_mask), branch(patch)])
     score = keras.layers.Dense(1, dtype="float32")(features)
     return keras.Model(inputs, score, name="tiny_discriminator")
+
+
+def build_tiny_gan(config, input_shape, total_steps=1, *, optimizer) -> InpaintingGAN:
+    """`inpaint_tf.training.building.build_model` for a GAN config, on the tiny networks:
+    the config's adversarial weight and phase lengths, `optimizer` (a Keras optimizer
+    class) for both networks at the config's learning rates."""
+    gan = InpaintingGAN(tiny_generator(None), tiny_discriminator(input_shape[0], 8),
+                        adversarial_weight=config.gan.adversarial_weight,
+                        T_c=config.gan.T_c, T_d=config.gan.T_d)
+    gan.compile(optimizer(config.gan.generator_learning_rate),
+                optimizer(config.gan.discriminator_learning_rate))
+    return gan

@@ -22,6 +22,7 @@ STRATEGY is one of `inpaint_tf.training.distribution.STRATEGIES`, or
 Usage: python tests/_worker_run.py FAMILY RUN_FOLDER WEIGHTS_FOLDER STRATEGY
 """
 
+import functools
 import json
 import os
 import sys
@@ -31,12 +32,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from _tiny_gan import tiny_discriminator, tiny_generator  # noqa: E402
+from _tiny_gan import build_tiny_gan  # noqa: E402
 
 from inpaint_tf import _io  # noqa: E402
 from inpaint_tf.configs import config_from_dict  # noqa: E402
 from inpaint_tf.data import synthetic_split  # noqa: E402
-from inpaint_tf.models import InpaintingGAN  # noqa: E402
 from inpaint_tf.training import distribution  # noqa: E402
 from inpaint_tf.training import loop as training  # noqa: E402
 
@@ -61,18 +61,10 @@ CONFIGS = {
 }
 
 
-def build_tiny_gan(config, input_shape, total_steps=1):
-    gan = InpaintingGAN(tiny_generator(None), tiny_discriminator(input_shape[0], 8),
-                        adversarial_weight=config.gan.adversarial_weight,
-                        T_c=config.gan.T_c, T_d=config.gan.T_d)
-    gan.compile(keras.optimizers.SGD(config.gan.generator_learning_rate),
-                keras.optimizers.SGD(config.gan.discriminator_learning_rate))
-    return gan
-
-
 def main(family: str, run: str, weights: str, strategy: str) -> None:
     built, initial, written = [], [], []
-    build = build_tiny_gan if family == "gan" else training.build_model
+    build = (functools.partial(build_tiny_gan, optimizer=keras.optimizers.SGD)
+             if family == "gan" else training.build_model)
     atomic_path = _io.atomic_path
 
     def recording_build(*args, **kwargs):
