@@ -36,6 +36,22 @@ def tiny_images(rng):
     return np.array(images, np.uint8)
 
 
+@pytest.fixture
+def model_input_shapes(monkeypatch):
+    """The shapes of the images `inpaint` hands its model, call by call: the predictor
+    of `inpaint_tf.inference.inpainting` wrapped, for the test, to record them."""
+    from inpaint_tf.inference import inpainting
+
+    shapes = []
+    original = inpainting._predictor
+
+    def predictor(network):
+        predict = original(network)
+        return lambda image, mask: shapes.append(image.shape) or predict(image, mask)
+
+    monkeypatch.setattr(inpainting, "_predictor", predictor)
+    return shapes
+
 def build_tiny_inpainting_model(downsampling: int = 2) -> keras.Model:
     """A minimal model with the library's contract ({"image", "mask"} -> image in [0, 1]),
     downsampling by `downsampling` once, for tests of code that takes any such model."""

@@ -211,30 +211,17 @@ def test_other_contexts_are_refused(context):
         I._checked_context(context)
 
 
-def _recording_model():
-    """A Keras model (fills holes with 0.5) and the input shapes it was called with."""
+def _half_model():
+    """A Keras model that fills holes with 0.5."""
     image = keras.Input((None, None, 3), name="image")
     mask = keras.Input((None, None, 1), name="mask")
     filled = L.Lambda(lambda t: t[0] * (1 - t[1]) + 0.5 * t[1])([image, mask])
-    model = keras.Model({"image": image, "mask": mask}, filled)
-    shapes = []
-    original = I._predictor
-
-    def predictor(network):
-        predict = original(network)
-
-        def recorded(image, mask):
-            shapes.append(image.shape)
-            return predict(image, mask)
-        return recorded
-
-    return model, shapes, predictor
+    return keras.Model({"image": image, "mask": mask}, filled)
 
 
 def test_auto_runs_windows_around_small_holes_and_the_whole_image_for_large_ones(
-        monkeypatch):
-    model, shapes, predictor = _recording_model()
-    monkeypatch.setattr(I, "_predictor", predictor)
+        model_input_shapes):
+    model, shapes = _half_model(), model_input_shapes
     image = np.full((1, 128, 128, 3), 0.25, np.float32)
     small = np.zeros((1, 128, 128, 1), np.float32)
     small[0, 60:62, 60:62] = 1
@@ -251,9 +238,8 @@ def test_auto_runs_windows_around_small_holes_and_the_whole_image_for_large_ones
     assert shapes[-1] != (1, 128, 128, 3)
 
 
-def test_a_mask_without_holes_never_calls_the_model(monkeypatch):
-    model, shapes, predictor = _recording_model()
-    monkeypatch.setattr(I, "_predictor", predictor)
+def test_a_mask_without_holes_never_calls_the_model(model_input_shapes):
+    model, shapes = _half_model(), model_input_shapes
     image = np.random.default_rng(0).uniform(size=(2, 20, 24, 3)).astype(np.float32)
     for windows in ("auto", True, False):
         out = I.inpaint(model, image, np.zeros((2, 20, 24)), windows=windows)
@@ -261,9 +247,8 @@ def test_a_mask_without_holes_never_calls_the_model(monkeypatch):
     assert shapes == []
 
 
-def test_whole_passes_go_in_batches_of_batch_size(monkeypatch):
-    model, shapes, predictor = _recording_model()
-    monkeypatch.setattr(I, "_predictor", predictor)
+def test_whole_passes_go_in_batches_of_batch_size(model_input_shapes):
+    model, shapes = _half_model(), model_input_shapes
     image = np.full((5, 8, 8, 3), 0.25, np.float32)
     masks = np.ones((5, 8, 8, 1), np.float32)
     out = I.inpaint(model, image, masks, batch_size=2, windows=False)
@@ -273,7 +258,7 @@ def test_whole_passes_go_in_batches_of_batch_size(monkeypatch):
 
 
 def test_inpaint_refuses_bad_options():
-    model, _, _ = _recording_model()
+    model = _half_model()
     image, mask = np.zeros((1, 16, 16, 3), np.float32), np.ones((1, 16, 16, 1), np.float32)
     for options, message in (({"windows": "yes"}, "`windows` must be 'auto', True or False"),
                              ({"windows": 1}, "`windows` must be 'auto', True or False"),
@@ -303,7 +288,7 @@ def test_a_fixed_size_model_is_called_at_its_size_whatever_the_image(monkeypatch
 
 
 def test_keras_models_are_compiled_once_and_other_callables_called_as_they_are():
-    model, _, _ = _recording_model()
+    model = _half_model()
     first = I._predictor(model)
     assert I._COMPILED.get(model) is not None
     compiled = I._COMPILED[model]
@@ -340,9 +325,8 @@ def test_batch_pixels_of_one_pixel_items_is_the_largest_chunk():
     assert [(s.start, s.stop) for s in chunks] == [(0, limit), (limit, limit + 1)]
 
 
-def test_whole_and_window_passes_split_batches_by_pixels(monkeypatch):
-    model, shapes, predictor = _recording_model()
-    monkeypatch.setattr(I, "_predictor", predictor)
+def test_whole_and_window_passes_split_batches_by_pixels(model_input_shapes, monkeypatch):
+    model, shapes = _half_model(), model_input_shapes
     monkeypatch.setattr(I, "BATCH_PIXELS", 64)
     image = np.full((3, 8, 16, 3), 0.25, np.float32)  # 128 pixels each: one per call
     I.inpaint(model, image, np.ones((3, 8, 16, 1), np.float32), windows=False)
@@ -423,9 +407,8 @@ def test_the_window_rules_get_the_context_the_image_index_and_the_receptive_radi
         ("fixed_size_windows", 5, 0), ("fixed_size_windows", 5, 1)]
 
 
-def test_a_keras_model_at_a_window_size_runs_every_window_at_that_size(monkeypatch):
-    model, shapes, predictor = _recording_model()
-    monkeypatch.setattr(I, "_predictor", predictor)
+def test_a_keras_model_at_a_window_size_runs_every_window_at_that_size(model_input_shapes):
+    model, shapes = _half_model(), model_input_shapes
     image = np.full((1, 96, 96, 3), 0.25, np.float32)
     mask = np.zeros((1, 96, 96, 1), np.float32)
     mask[0, 10:12, 10:12] = mask[0, 50:80, 40:70] = 1
@@ -434,33 +417,24 @@ def test_a_keras_model_at_a_window_size_runs_every_window_at_that_size(monkeypat
     assert float(out[0, 11, 11, 0]) == 0.5
 
 
-def test_a_given_multiple_pads_the_whole_pass_to_it(monkeypatch):
-    model, shapes, predictor = _recording_model()
-    monkeypatch.setattr(I, "_predictor", predictor)
+def test_a_given_multiple_pads_the_whole_pass_to_it(model_input_shapes):
+    model, shapes = _half_model(), model_input_shapes
     I.inpaint(model, np.zeros((1, 10, 13, 3), np.float32), np.ones((1, 10, 13, 1)),
               multiple=4, windows=False)
     assert shapes == [(1, 12, 16, 3)]
 
 
-def test_whole_passes_take_thirty_two_images_at_a_time_by_default(monkeypatch):
-    model, shapes, predictor = _recording_model()
-    monkeypatch.setattr(I, "_predictor", predictor)
+def test_whole_passes_take_thirty_two_images_at_a_time_by_default(model_input_shapes):
+    model, shapes = _half_model(), model_input_shapes
     I.inpaint(model, np.zeros((33, 8, 8, 3), np.float32), np.ones((33, 8, 8, 1)),
               windows=False)
     assert [s[0] for s in shapes] == [32, 1]
 
 
-def test_auto_takes_the_whole_image_once_windows_cover_half_of_it(monkeypatch):
+def test_auto_takes_the_whole_image_once_windows_cover_half_of_it(model_input_shapes):
     """The rule at its boundary: windows of exactly half the padded image's pixels go
     to the whole pass; the padding counts in the image's pixels."""
-    shapes = []
-    original = I._predictor
-
-    def predictor(network):
-        predict = original(network)
-        return lambda image, hole: shapes.append(image.shape) or predict(image, hole)
-
-    monkeypatch.setattr(I, "_predictor", predictor)
+    shapes = model_input_shapes
     model = _dilated(10)  # field 21: context at most 11
     mask = np.zeros((128, 128), np.float32)
     mask[54:74, 20:100] = 1

@@ -26,7 +26,7 @@ import pytest
 from _shapes import SHAPES, blemishes, dust, frame, half, scribble, stroke
 from test_windows import TINY_PCONV, _spread, photo_like
 
-from inpaint_tf.inference import inpainting, tiles, windows
+from inpaint_tf.inference import tiles, windows
 from inpaint_tf.inference.inpainting import inpaint, receptive_field
 from inpaint_tf.layers import HarmonicFill
 from inpaint_tf.models import build_pconv_unet, build_unet_autoencoder
@@ -399,16 +399,10 @@ def test_photo_unet_tiles_stay_within_the_stated_bound(name, photo_unet, monkeyp
     assert sum(window.core is not None for window in found) > 1
 
 
-def test_the_whole_pass_of_a_large_image_runs_in_tiles_of_bounded_size(monkeypatch):
+def test_the_whole_pass_of_a_large_image_runs_in_tiles_of_bounded_size(model_input_shapes,
+                                                                       monkeypatch):
     """"auto" on mostly-hole images over `MAX_PIXELS`: tiles, none much larger."""
-    shapes = []
-    original = inpainting._predictor
-
-    def predictor(network):
-        predict = original(network)
-        return lambda image, mask: shapes.append(image.shape) or predict(image, mask)
-
-    monkeypatch.setattr(inpainting, "_predictor", predictor)
+    shapes = model_input_shapes
     monkeypatch.setattr(windows, "MAX_PIXELS", 128 * 128)
     model = _spread(build_unet_autoencoder((None, None, 3), filters=(4, 8),
                                            bottleneck_filters=8, mask_as_input=True))
