@@ -13,14 +13,20 @@ family, beside the Keras model on the same holes (pooled hole PSNR per family):
 
     python benchmarks/export_quality.py --model photo_unet \
         --photos FFDNet/testsets/Kodak24 FFDNet/testsets/McMaster FFDNet/testsets/CBSD68
+
+A photo run's JSON is its record (the docs' export table is tested against it): the
+date, the machine, the command, the wall time and the photos' names, in
+``benchmarks/export_quality_photos.json`` unless ``--json`` says otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +156,20 @@ def _print_and_write(rows: list[dict], title: str, path: Path, meta: dict) -> No
     path.write_text(json.dumps({**meta, "rows": rows}, indent=2))
 
 
+def _photo_record(args, argv, started: float) -> dict:
+    """What a photo run measured and where: the record beside its rows."""
+    from run import machine
+
+    from inpaint_tf.evaluation.photos import load_photo_set
+
+    names = load_photo_set(args.photos, limit=args.limit).names
+    command = ["python benchmarks/export_quality.py", *(sys.argv[1:] if argv is None else argv)]
+    return {"model": args.model, "photos": args.photos, "n": len(names), "names": names,
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(), "command": " ".join(command),
+            "wall_minutes": round((time.perf_counter() - started) / 60, 1)}
+
+
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="own_unet_boxes", help="released model name")
@@ -164,12 +184,13 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.photos:
+        started = time.perf_counter()
         formats = [tuple(item.split(":")) if ":" in item else (item, None)
                    for item in args.formats.split(",")]
         rows = measure_photos(args.model, args.photos, args.limit, formats)
         _print_and_write(rows, f"{args.model} on the photos of {' '.join(args.photos)}",
-                         args.json or HERE / "results" / "export_quality_photos.json",
-                         {"model": args.model, "photos": args.photos})
+                         args.json or HERE / "export_quality_photos.json",
+                         _photo_record(args, argv, started))
         return rows
     rows = measure(args.model, args.masks, args.n, args.data)
     _print_and_write(rows, f"{args.model} on {args.n} CIFAR-10 test images, {args.masks} masks",
