@@ -377,9 +377,9 @@ def test_compare_on_photos_keys_rows_by_their_masks_and_photos(tmp_path):
 # --------------------------------------------------------------------------- a run folder
 
 
-def _runs_spy(monkeypatch, tmp_path):
+def _runs_spy(monkeypatch, loaded):
     seen = []
-    monkeypatch.setattr(runs, "load_inference_model", lambda reference: "net")
+    monkeypatch.setattr(runs, "load_inference_model", lambda reference: loaded.append(1))
     monkeypatch.setattr(runs, "load_photo_set", lambda sources, n: _photos())
 
     def compare(network, photos, kinds, **options):
@@ -391,10 +391,52 @@ def _runs_spy(monkeypatch, tmp_path):
 
 
 def test_a_run_folder_keeps_its_classical_rows_by_default(tmp_path, monkeypatch):
-    seen = _runs_spy(monkeypatch, tmp_path)
+    loaded = []
+    seen = _runs_spy(monkeypatch, loaded)
     run = tmp_path / "run"
     run.mkdir()
     runs.evaluate_run_on_photos(run, ["photos"])
     runs.evaluate_run_on_photos(run, ["photos"], classical_scores=tmp_path / "shared.json")
     runs.evaluate_run_on_photos(tmp_path / "model.keras", ["photos"])
-    assert seen == [run / "classical_scores.json", tmp_path / "shared.json", None]
+    assert [None if scores is None else scores.path for scores in seen] == [
+        run / "classical_scores.json", tmp_path / "shared.json", None]
+    assert loaded == [1, 1, 1]
+    (tmp_path / "bad.json").write_text("[]")
+    with pytest.raises(ValueError, match="bad.json is not a classical scores file"):
+        runs.evaluate_run_on_photos(run, ["photos"], classical_scores=tmp_path / "bad.json")
+    assert loaded == [1, 1, 1]  # refused before the model loads
+
+
+# --------------------------------------------------------------------------- a release
+
+
+def test_a_release_shares_one_file_between_its_two_seeds(tmp_path, monkeypatch):
+    from inpaint_tf.presets import releasing
+
+    seen = []
+
+    def compare(network, photos, kinds, *, seed, classical_scores, **options):
+        seen.append((seed, classical_scores))
+        return []
+
+    monkeypatch.setattr(releasing, "compare_on_photos", compare)
+    (tmp_path / "Set").mkdir()
+    cv2.imwrite(str(tmp_path / "Set" / "a.png"), _photos().images[0])
+    scores = CS.ClassicalScores(tmp_path / "scores.json")
+    releasing._photo_figures("net", [tmp_path / "Set"], {}, METHODS, scores)
+    assert seen == [(releasing.EVAL_SEED, scores), (releasing.HELD_OUT_SEED, scores)]
+
+
+def test_a_release_refuses_a_bad_file_before_scoring(tmp_path, monkeypatch):
+    from inpaint_tf.configs import ExperimentConfig, save_config, with_overrides
+    from inpaint_tf.presets import releasing
+
+    run = tmp_path / "run"
+    save_config(with_overrides(ExperimentConfig(), **{"data.kind": "photos"}),
+                run / "config.toml")
+    (run / "metrics.json").write_text('{"test": {}}')
+    (tmp_path / "bad.json").write_text('{"rows": []}')
+    monkeypatch.setattr(releasing, "build_network", lambda manifest: pytest.fail("scored"))
+    with pytest.raises(ValueError, match="bad.json is not a classical scores file"):
+        releasing.release_run(run, folder=tmp_path / "released", photos=[tmp_path],
+                              classical_scores=tmp_path / "bad.json")

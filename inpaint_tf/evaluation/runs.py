@@ -17,6 +17,7 @@ from inpaint_tf import _io
 from inpaint_tf._validation import check_positive_int
 from inpaint_tf.configs import ExperimentConfig, with_overrides
 from inpaint_tf.data import Split
+from inpaint_tf.evaluation.classical_scores import as_classical_scores
 from inpaint_tf.evaluation.photos import (
     PHOTO_MASK_KINDS,
     compare_on_photos,
@@ -110,6 +111,8 @@ def evaluate_run_on_photos(run_or_model, photo_sources, *, masks=PHOTO_MASK_KIND
     run = RunFolder(path) if path.is_dir() else None
     if classical_scores is None and run is not None:
         classical_scores = run.classical_scores
+    if classical_scores is not None:  # a bad file is refused before the model loads
+        classical_scores = as_classical_scores(classical_scores)
     name = model_config(run_or_model).name
     network = load_inference_model(run_or_model)
     photos = load_photo_set(photo_sources, None if n is None else check_positive_int(n, "n"))

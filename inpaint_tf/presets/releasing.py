@@ -28,6 +28,7 @@ from inpaint_tf._checksums import (
 )
 from inpaint_tf.configs import MODEL_BUILDERS, load_config
 from inpaint_tf.data import load_cifar10, synthetic_split
+from inpaint_tf.evaluation.classical_scores import as_classical_scores
 from inpaint_tf.evaluation.photos import (
     HOLE_FIGURES,
     PHOTO_BASELINES,
@@ -130,6 +131,8 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     if is_photos and not photos:
         raise ValueError("A photo model is released with its photo test folders: give "
                          "photos=[...] (CLI: --photos DIR ...)")
+    if is_photos and classical_scores is not None:  # a bad file refused before the scoring
+        classical_scores = as_classical_scores(classical_scores)
     name = name or config.name
     options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
     options["fill_value"] = config.data.fill_value
