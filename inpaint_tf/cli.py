@@ -298,12 +298,8 @@ def _evaluate_photos(args):
                                   baselines=_baseline_names(args.baselines, PHOTO_BASELINES),
                                   progress=sys.stdout.isatty(),
                                   classical_scores=args.classical_scores)
-    name = rows[-1]["name"]
-    table = photo_table(rows, name=name)
-    times = photo_times(rows)
-    print(format_markdown(table))
-    print()
-    print(format_markdown(times))
+    table = photo_table(rows, name=rows[-1]["name"])
+    print(format_markdown(table), format_markdown(photo_times(rows)), sep="\n\n")
     if args.out:
         write_table(table, args.out)
         print(f"table written to {args.out}")
@@ -341,12 +337,9 @@ def _configure_evaluate(parser):
     parser.add_argument("--samples", default=None,
                         help="with --photos: a PNG of crops around holes (input, "
                              "Navier-Stokes, model, truth)")
-    parser.add_argument("--classical-scores", default=None, metavar="FILE",
-                        help="with --photos: a JSON file of the classical methods' rows; "
-                             "rows stored there for the same photos, holes and package "
-                             "version are reused, not recomputed, and each row computed "
-                             "is stored at once, so an interrupted evaluation resumes "
-                             "(default for a run folder: RUN/classical_scores.json)")
+    parser.add_argument("--classical-scores", metavar="FILE",
+                        help="with --photos: reuse the classical methods' rows stored in "
+                             "FILE, store each one computed (default: RUN/classical_scores.json)")
     _add_data_option(parser)
 
 
@@ -359,8 +352,6 @@ evaluate_command.configure = _configure_evaluate
 def release_command(args):
     from inpaint_tf.presets.releasing import release_run
 
-    if args.classical_scores and not args.photos:
-        raise ValueError("--classical-scores goes with --photos")
     path = release_run(args.run, args.name, folder=args.folder, data=args.data,
                        photos=args.photos, classical_scores=args.classical_scores)
     print(f"release written: {path} and its weights beside it")
@@ -373,11 +364,9 @@ def _configure_release(parser):
                         help="where to write (default: the package's inpaint_tf/released)")
     parser.add_argument("--photos", nargs="+", default=None, metavar="DIR",
                         help="a photo model's test folders (scored at full size)")
-    parser.add_argument("--classical-scores", default=None, metavar="FILE",
-                        help="with --photos: a JSON file of the classical methods' rows; "
-                             "rows stored there for the same photos, holes and package "
-                             "version are reused (FSR best takes hours), and each row "
-                             "computed is stored at once (default: every row computed)")
+    parser.add_argument("--classical-scores", metavar="FILE",
+                        help="with --photos: reuse the classical methods' rows stored in "
+                             "FILE, store each one computed (default: every row computed)")
     _add_data_option(parser)
 
 

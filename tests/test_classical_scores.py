@@ -427,16 +427,19 @@ def test_a_release_shares_one_file_between_its_two_seeds(tmp_path, monkeypatch):
     assert seen == [(releasing.EVAL_SEED, scores), (releasing.HELD_OUT_SEED, scores)]
 
 
-def test_a_release_refuses_a_bad_file_before_scoring(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kind, message", [
+    ("photos", "bad.json is not a classical scores file"),
+    ("cifar10", "Classical scores go with a photo model's release"),
+])
+def test_a_release_refuses_a_bad_file_before_scoring(tmp_path, monkeypatch, kind, message):
     from inpaint_tf.configs import ExperimentConfig, save_config, with_overrides
     from inpaint_tf.presets import releasing
 
     run = tmp_path / "run"
-    save_config(with_overrides(ExperimentConfig(), **{"data.kind": "photos"}),
-                run / "config.toml")
+    save_config(with_overrides(ExperimentConfig(), **{"data.kind": kind}), run / "config.toml")
     (run / "metrics.json").write_text('{"test": {}}')
     (tmp_path / "bad.json").write_text('{"rows": []}')
     monkeypatch.setattr(releasing, "build_network", lambda manifest: pytest.fail("scored"))
-    with pytest.raises(ValueError, match="bad.json is not a classical scores file"):
+    with pytest.raises(ValueError, match=message):
         releasing.release_run(run, folder=tmp_path / "released", photos=[tmp_path],
                               classical_scores=tmp_path / "bad.json")

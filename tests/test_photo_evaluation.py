@@ -238,13 +238,20 @@ def test_the_cli_keeps_a_run_folders_classical_rows_and_a_rerun_reuses_them(
 
 def test_the_cli_takes_classical_scores_with_photos_only(tmp_path, capsys):
     from inpaint_tf import cli
+    from inpaint_tf.configs import ExperimentConfig, save_config
 
-    for command in ("evaluate", "release"):
-        assert cli.main([command, str(tmp_path), "--classical-scores", "s.json"]) == 2
-        assert "--classical-scores goes with --photos" in capsys.readouterr().err
+    cifar_run = tmp_path / "run"
+    save_config(ExperimentConfig(), cifar_run / "config.toml")
+    (cifar_run / "metrics.json").write_text('{"test": {}}')
+    for command, message in (("evaluate", "--classical-scores goes with --photos"),
+                             ("release", "Classical scores go with a photo model's release")):
+        assert cli.main([command, str(cifar_run), "--classical-scores",
+                         str(tmp_path / "s.json")]) == 2
+        assert message in capsys.readouterr().err
         with pytest.raises(SystemExit):
             cli.main([command, "--help"])
         assert "--classical-scores FILE" in capsys.readouterr().out
+    assert not (tmp_path / "s.json").exists()
     (tmp_path / "bad.json").write_text("{not json")
     assert cli.main(["evaluate", str(tmp_path), "--photos", str(tmp_path),
                      "--classical-scores", str(tmp_path / "bad.json")]) == 2

@@ -131,7 +131,10 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     if is_photos and not photos:
         raise ValueError("A photo model is released with its photo test folders: give "
                          "photos=[...] (CLI: --photos DIR ...)")
-    if is_photos and classical_scores is not None:  # a bad file refused before the scoring
+    if classical_scores is not None:  # a bad file is refused before the scoring
+        if not is_photos:
+            raise ValueError("Classical scores go with a photo model's release and its photo "
+                             "test folders (CLI: --classical-scores FILE with --photos DIR)")
         classical_scores = as_classical_scores(classical_scores)
     name = name or config.name
     options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
