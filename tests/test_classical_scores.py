@@ -255,6 +255,20 @@ def test_a_file_that_is_not_a_scores_file_is_refused_by_name(tmp_path, calls, co
     assert path.read_text() == content  # and left as it was
 
 
+@pytest.mark.parametrize("data, found", [
+    ({"format": "another tool's scores 2", "rows": []}, "(found: \"another tool's scores 2\")"),
+    ({"rows": []}, "(found: None)"),
+    ([], "(found: 'list')"),
+    ("scores", "(found: 'str')"),
+])
+def test_the_refusal_says_what_the_file_holds(tmp_path, data, found):
+    path = tmp_path / "scores.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=f"of format '{CS.FORMAT}'") as error:
+        CS.ClassicalScores(path)
+    assert found in str(error.value)
+
+
 def test_undecodable_bytes_are_refused_by_name(tmp_path):
     path = tmp_path / "scores.json"
     path.write_bytes(b"\xff\xfe\x00garbage")

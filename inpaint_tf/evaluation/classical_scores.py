@@ -180,10 +180,10 @@ def as_classical_scores(source) -> ClassicalScores:
 
 
 def _canonical(key: dict) -> str:
-    """A key as text that two equal keys share (sorted, compact JSON)."""
+    """A key as text that two equal keys share (JSON, fields sorted)."""
     if not isinstance(key, dict):
         raise TypeError(f"A scores key is a dict (see score_key). Received: {key!r}")
-    return json.dumps(key, sort_keys=True, separators=(",", ":"))
+    return json.dumps(key, sort_keys=True)
 
 
 def _read(path: Path) -> dict[str, dict]:
