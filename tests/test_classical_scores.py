@@ -280,7 +280,8 @@ def test_undecodable_bytes_are_refused_by_name(tmp_path):
 def test_a_row_is_returned_only_for_its_own_key(tmp_path):
     scores = CS.ClassicalScores(tmp_path / "folder" / "scores.json")  # folder made on put
     key = CS.score_key("telea", "blobs", 3, "m" * 64, "p" * 64)
-    row = {"name": "telea", "hole_psnr": math.inf, "seconds_per_photo": 0.25}
+    row = {"name": "telea", "hole_psnr": math.inf, "seconds_per_photo": 0.25,
+           "area_bins": [{"bin": "0-10%", "n": 1}]}
     assert scores.get(key) is None and len(scores) == 0 and not scores.path.exists()
     scores.put(key, row)
     assert scores.get(dict(reversed(key.items()))) == row  # the order of the fields is not
@@ -292,6 +293,10 @@ def test_a_row_is_returned_only_for_its_own_key(tmp_path):
     without = dict(key)
     del without["package"]
     assert scores.get(without) is None
+    row["area_bins"][0]["n"] = 5  # the caller's row changed after it was stored
+    scores.get(key)["area_bins"][0]["n"] = 7  # and a row read
+    assert scores.get(key)["area_bins"] == [{"bin": "0-10%", "n": 1}]
+    row["area_bins"][0]["n"] = 1
     reread = CS.ClassicalScores(scores.path)
     assert reread.get(key) == row and len(reread) == 1
     assert repr(reread) == f"ClassicalScores({str(scores.path)!r}, rows=1)"

@@ -35,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Sequence
@@ -153,12 +154,12 @@ class ClassicalScores:
         return f"ClassicalScores({str(self.path)!r}, rows={len(self)})"
 
     def get(self, key: dict) -> dict | None:
-        """The row stored under `key` exactly as it was computed, or None."""
-        return self._rows.get(_canonical(key))
+        """The row stored under `key` exactly as it was computed (a copy), or None."""
+        return copy.deepcopy(self._rows.get(_canonical(key)))
 
     def put(self, key: dict, row: dict) -> None:
-        """Stores `row` under `key` and writes the file at once (atomically)."""
-        self._rows = {**self._rows, **_read(self.path), _canonical(key): row}
+        """Stores `row` (a copy) under `key` and writes the file at once (atomically)."""
+        self._rows = {**self._rows, **_read(self.path), _canonical(key): copy.deepcopy(row)}
         entries = [{"key": json.loads(text), "row": stored}
                    for text, stored in sorted(self._rows.items())]
         _io.write_json(self.path, {"format": FORMAT, "rows": entries})
