@@ -263,6 +263,8 @@ def evaluate_command(args):
         raise ValueError("Give the model once: as RUN_OR_MODEL or as --model")
     if args.photos:
         return _evaluate_photos(args)
+    if args.classical_scores:
+        raise ValueError("--classical-scores goes with --photos")
     from inpaint_tf.evaluation.runs import evaluate_run
 
     if args.masks and len(args.masks) > 1:
@@ -294,13 +296,10 @@ def _evaluate_photos(args):
     rows = evaluate_run_on_photos(reference, args.photos, masks=args.masks or PHOTO_MASK_KINDS,
                                   seed=args.seed, n=args.n, samples=args.samples,
                                   baselines=_baseline_names(args.baselines, PHOTO_BASELINES),
-                                  progress=sys.stdout.isatty())
-    name = rows[-1]["name"]
-    table = photo_table(rows, name=name)
-    times = photo_times(rows)
-    print(format_markdown(table))
-    print()
-    print(format_markdown(times))
+                                  progress=sys.stdout.isatty(),
+                                  classical_scores=args.classical_scores)
+    table = photo_table(rows, name=rows[-1]["name"])
+    print(format_markdown(table), format_markdown(photo_times(rows)), sep="\n\n")
     if args.out:
         write_table(table, args.out)
         print(f"table written to {args.out}")
@@ -338,6 +337,9 @@ def _configure_evaluate(parser):
     parser.add_argument("--samples", default=None,
                         help="with --photos: a PNG of crops around holes (input, "
                              "Navier-Stokes, model, truth)")
+    parser.add_argument("--classical-scores", metavar="FILE",
+                        help="with --photos: reuse the classical methods' rows stored in "
+                             "FILE, store each one computed (default: RUN/classical_scores.json)")
     _add_data_option(parser)
 
 
@@ -351,7 +353,7 @@ def release_command(args):
     from inpaint_tf.presets.releasing import release_run
 
     path = release_run(args.run, args.name, folder=args.folder, data=args.data,
-                       photos=args.photos)
+                       photos=args.photos, classical_scores=args.classical_scores)
     print(f"release written: {path} and its weights beside it")
 
 
@@ -362,6 +364,9 @@ def _configure_release(parser):
                         help="where to write (default: the package's inpaint_tf/released)")
     parser.add_argument("--photos", nargs="+", default=None, metavar="DIR",
                         help="a photo model's test folders (scored at full size)")
+    parser.add_argument("--classical-scores", metavar="FILE",
+                        help="with --photos: reuse the classical methods' rows stored in "
+                             "FILE, store each one computed (default: every row computed)")
     _add_data_option(parser)
 
 

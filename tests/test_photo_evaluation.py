@@ -193,6 +193,71 @@ def test_cli_evaluates_a_model_file_on_a_photo_folder(tmp_path, rng, capsys):
     assert "Unknown baseline 'pm'" in capsys.readouterr().err
 
 
+def test_the_cli_keeps_a_run_folders_classical_rows_and_a_rerun_reuses_them(
+        tmp_path, rng, monkeypatch, capsys, tiny_model):
+    import json
+
+    from inpaint_tf import cli
+    from inpaint_tf.evaluation import runs
+    from inpaint_tf.evaluation.baselines import BASELINES
+
+    (tmp_path / "photos").mkdir()
+    for number, (h, w) in enumerate(((40, 56), (48, 48))):
+        cv2.imwrite(str(tmp_path / "photos" / f"p{number}.png"),
+                    rng.integers(0, 256, (h, w, 3), np.uint8))
+    run = tmp_path / "run"
+    run.mkdir()
+    monkeypatch.setattr(runs, "load_inference_model", lambda reference: tiny_model)
+    argv = ["evaluate", str(run), "--photos", str(tmp_path / "photos"), "--masks", "blobs",
+            "--baselines", "navier_stokes,telea"]
+    assert cli.main(argv) == 0
+    table = capsys.readouterr().out.split("\n\n")[0]
+    stored = json.loads((run / "classical_scores.json").read_text())["rows"]
+    assert sorted(row["key"]["method"] for row in stored) == ["navier_stokes", "telea"]
+    originals = {name: BASELINES[name] for name in ("navier_stokes", "telea")}
+
+    class Refused(NavierStokesBaseline):
+        def predict(self, masked_images, masks):
+            raise AssertionError("a stored row was computed again")
+
+    for name in originals:
+        monkeypatch.setitem(BASELINES, name, Refused)
+    assert cli.main(argv) == 0  # the same figures, from the run folder's file
+    assert capsys.readouterr().out.split("\n\n")[0] == table
+    for name, original in originals.items():
+        monkeypatch.setitem(BASELINES, name, original)
+    shared = tmp_path / "records" / "classical.json"
+    assert cli.main([*argv, "--classical-scores", str(shared)]) == 0
+    computed = json.loads(shared.read_text())["rows"]  # computed anew, timed anew
+    assert [row["key"] for row in computed] == [row["key"] for row in stored]
+    assert [row["row"]["hole_psnr"] for row in computed] == \
+        [row["row"]["hole_psnr"] for row in stored]
+    # Three evaluations of three rows each in the run's record.
+    assert len(json.loads((run / "metrics.json").read_text())["photo_evaluations"]) == 9
+
+
+def test_the_cli_takes_classical_scores_with_photos_only(tmp_path, capsys):
+    from inpaint_tf import cli
+    from inpaint_tf.configs import ExperimentConfig, save_config
+
+    cifar_run = tmp_path / "run"
+    save_config(ExperimentConfig(), cifar_run / "config.toml")
+    (cifar_run / "metrics.json").write_text('{"test": {}}')
+    for command, message in (("evaluate", "--classical-scores goes with --photos"),
+                             ("release", "Classical scores go with a photo model's release")):
+        assert cli.main([command, str(cifar_run), "--classical-scores",
+                         str(tmp_path / "s.json")]) == 2
+        assert message in capsys.readouterr().err
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        assert "--classical-scores FILE" in capsys.readouterr().out
+    assert not (tmp_path / "s.json").exists()
+    (tmp_path / "bad.json").write_text("{not json")
+    assert cli.main(["evaluate", str(tmp_path), "--photos", str(tmp_path),
+                     "--classical-scores", str(tmp_path / "bad.json")]) == 2
+    assert f"{tmp_path / 'bad.json'} is not a classical scores file" in capsys.readouterr().err
+
+
 def test_the_clis_baseline_lists():
     from inpaint_tf import cli
 

@@ -7,6 +7,8 @@
   `available_baselines`.
 - `photos`: models on real photos at full size beside the baselines, pooled per mask
   family: `evaluate_photos`, `compare_on_photos`, `photo_table`.
+- `classical_scores`: the classical methods' photo rows, kept in a file under the key
+  of everything that decides them and reused: `ClassicalScores`.
 - `runs`: a run folder, a ``.keras`` file or a released model on its fixed test set:
   `evaluate_run`.
 
@@ -38,9 +40,14 @@ _EXPORTS = {
     "photo_table": "inpaint_tf.evaluation.photos",
     "photo_times": "inpaint_tf.evaluation.photos",
     "plot_photo_samples": "inpaint_tf.evaluation.photos",
+    "ClassicalScores": "inpaint_tf.evaluation.classical_scores",
+    "package_version": "inpaint_tf.evaluation.classical_scores",
+    "photos_checksum": "inpaint_tf.evaluation.classical_scores",
+    "score_key": "inpaint_tf.evaluation.classical_scores",
     "evaluate_run": "inpaint_tf.evaluation.runs",
     "evaluate_run_on_photos": "inpaint_tf.evaluation.runs",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS,
-                                    ("protocols", "baselines", "photos", "runs"))
+                                    ("protocols", "baselines", "photos",
+                                     "classical_scores", "runs"))

@@ -12,6 +12,10 @@ counts more than a small one, as in the CIFAR-10 tables. Only the hole protocol
 applies (composited output, hole pixels). With ``area_bins`` the photos are also
 scored per hole-share bin. Each row also holds its method's seconds per photo.
 
+The classical methods' rows do not depend on the model: with ``classical_scores``
+(a file) they are computed once, kept there, and reused by every later evaluation
+on the same photos and holes (`inpaint_tf.evaluation.classical_scores`).
+
 A model's margin in a family is its hole PSNR minus that of the best classical
 method measured there (`best_baselines`), and the tables name that method. Rows
 that hold fewer methods (records made before biharmonic and FSR were measured, or
@@ -45,6 +49,11 @@ from inpaint_tf.evaluation.baselines import (
     CLASSICAL,
     available_baselines,
     checked_baselines,
+)
+from inpaint_tf.evaluation.classical_scores import (
+    as_classical_scores,
+    photos_checksum,
+    score_key,
 )
 from inpaint_tf.evaluation.protocols import PooledScores, checked_output
 from inpaint_tf.inference.inpainting import inpaint
@@ -156,7 +165,7 @@ def _progress_bar(total: int):
 def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
                       seed: int = EVAL_SEED, baselines=None, name: str = "model",
                       area_bins_for=("free_form_area",), progress: bool = False,
-                      **inpaint_options) -> list[dict]:
+                      classical_scores=None, **inpaint_options) -> list[dict]:
     """The model and the classical methods on every mask family, on identical holes.
 
     Args:
@@ -171,6 +180,12 @@ def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
         name: the model's name in the rows.
         area_bins_for: families also scored per hole-share bin.
         progress: progress bars.
+        classical_scores: a scores file (its path, or a
+            `inpaint_tf.evaluation.classical_scores.ClassicalScores`): the classical
+            methods' rows found there under their key are reused, not recomputed;
+            the others are computed and stored there, each as soon as it is done,
+            so a rerun of an interrupted evaluation resumes. The model's rows are
+            never stored. Default: every row computed.
         **inpaint_options: for `inpaint_tf.inpaint`.
 
     Returns:
@@ -178,7 +193,8 @@ def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
         the baselines' first, in the order given, then the model's.
 
     Raises:
-        ValueError: an unknown baseline, or a model named like one.
+        ValueError: an unknown baseline, a model named like one, or a
+            `classical_scores` file that is not a scores file.
         ImportError: a baseline named whose package is missing (the message says
             how to install it).
     """
@@ -187,17 +203,27 @@ def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
     if model is not None and name in BASELINES:
         raise ValueError(f"The model needs a name of its own, not a baseline's. "
                          f"Received: name={name!r}")
+    stored = None if classical_scores is None else as_classical_scores(classical_scores)
     predictors = {method: BASELINES[method]().predict for method in baselines}
     if model is not None:
         predictors[name] = photo_predict_fn(model, **inpaint_options)
+    photo_sum = None if stored is None else photos_checksum(photos.images)
     rows = []
     for kind in mask_kinds:
         masks = eval_photo_masks(kind, photos.images, seed)
         bins = True if kind in area_bins_for else None
+        mask_sum = None if stored is None else mask_set_checksum(masks)
         for method, predict in predictors.items():
-            row = evaluate_photos(predict, photos.images, masks, name=method, mask_kind=kind,
-                                  area_bins=bins, progress=progress)
-            rows.append({**row, "mask_seed": seed})
+            key = (score_key(method, kind, seed, mask_sum, photo_sum, bool(bins))
+                   if stored is not None and method in CLASSICAL else None)
+            row = None if key is None else stored.get(key)
+            if row is None:
+                row = {**evaluate_photos(predict, photos.images, masks, name=method,
+                                         mask_kind=kind, area_bins=bins, progress=progress),
+                       "mask_seed": seed}
+                if key is not None:
+                    stored.put(key, row)
+            rows.append(row)
     return rows
 
 

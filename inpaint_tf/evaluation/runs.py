@@ -17,6 +17,7 @@ from inpaint_tf import _io
 from inpaint_tf._validation import check_positive_int
 from inpaint_tf.configs import ExperimentConfig, with_overrides
 from inpaint_tf.data import Split
+from inpaint_tf.evaluation.classical_scores import as_classical_scores
 from inpaint_tf.evaluation.photos import (
     PHOTO_MASK_KINDS,
     compare_on_photos,
@@ -78,7 +79,8 @@ def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None
 
 def evaluate_run_on_photos(run_or_model, photo_sources, *, masks=PHOTO_MASK_KINDS,
                            seed: int = EVAL_SEED, n: int | None = None, samples=None,
-                           baselines=None, progress: bool = False) -> list[dict]:
+                           baselines=None, progress: bool = False,
+                           classical_scores=None) -> list[dict]:
     """Scores a run's model (a `.keras` file, a released model) on photos at full size,
     beside the classical methods on identical holes, one row per (mask family,
     method); a run folder gets the rows appended to its metrics.json
@@ -96,17 +98,27 @@ def evaluate_run_on_photos(run_or_model, photo_sources, *, masks=PHOTO_MASK_KIND
         baselines: the classical methods (default: those that run here, without
             ``fsr_best``; see `inpaint_tf.evaluation.photos.compare_on_photos`).
         progress: progress bars.
+        classical_scores: the file of the classical methods' rows, reused where
+            their key matches and written as each one is computed (see
+            `inpaint_tf.evaluation.classical_scores`); default, for a run folder,
+            its ``classical_scores.json`` (a rerun of an interrupted evaluation
+            resumes), else none (every row computed).
 
     Example:
         >>> rows = evaluate_run_on_photos("photo_unet", ["Kodak24", "McMaster"])  # doctest: +SKIP
     """
     path = Path(run_or_model)
     run = RunFolder(path) if path.is_dir() else None
+    if classical_scores is None and run is not None:
+        classical_scores = run.classical_scores
+    if classical_scores is not None:  # a bad file is refused before the model loads
+        classical_scores = as_classical_scores(classical_scores)
     name = model_config(run_or_model).name
     network = load_inference_model(run_or_model)
     photos = load_photo_set(photo_sources, None if n is None else check_positive_int(n, "n"))
     rows = compare_on_photos(network, photos, tuple(masks), seed=seed, name=name,
-                             baselines=baselines, progress=progress)
+                             baselines=baselines, progress=progress,
+                             classical_scores=classical_scores)
     if samples is not None:
         plot_photo_samples(network, photos, masks[0], samples, seed=seed)
     if run is not None:

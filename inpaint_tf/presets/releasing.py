@@ -28,6 +28,7 @@ from inpaint_tf._checksums import (
 )
 from inpaint_tf.configs import MODEL_BUILDERS, load_config
 from inpaint_tf.data import load_cifar10, synthetic_split
+from inpaint_tf.evaluation.classical_scores import as_classical_scores
 from inpaint_tf.evaluation.photos import (
     HOLE_FIGURES,
     PHOTO_BASELINES,
@@ -102,7 +103,7 @@ SERVED_KINDS = {"boxes": ("center_box", "random_box", "gan_rectangle"),
 
 def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
                 test_images: int | None = None, photos=None,
-                baselines=PHOTO_BASELINES) -> Path:
+                baselines=PHOTO_BASELINES, classical_scores=None) -> Path:
     """Makes a release of a finished run folder: float16 weights and a manifest.
 
     The manifest's figures are measured on the released (float16) weights, for
@@ -113,7 +114,9 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     (default all five of `PHOTO_BASELINES`, ``fsr_best`` included, which alone
     takes hours on Kodak24, McMaster and CBSD68 on 2 cores) on identical holes, on the
     fixed masks and on a held-out mask seed; each family records its margin over
-    the best of them and that method's name. Returns the manifest's path.
+    the best of them and that method's name. With `classical_scores` (a file, see
+    `inpaint_tf.evaluation.classical_scores`) the classical methods' rows stored
+    there are reused, and those computed are stored. Returns the manifest's path.
 
     Example:
         >>> release_run("runs/own_unet_irregular")                       # doctest: +SKIP
@@ -128,6 +131,11 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     if is_photos and not photos:
         raise ValueError("A photo model is released with its photo test folders: give "
                          "photos=[...] (CLI: --photos DIR ...)")
+    if classical_scores is not None:  # a bad file is refused before the scoring
+        if not is_photos:
+            raise ValueError("Classical scores go with a photo model's release and its photo "
+                             "test folders (CLI: --classical-scores FILE with --photos DIR)")
+        classical_scores = as_classical_scores(classical_scores)
     name = name or config.name
     options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
     options["fill_value"] = config.data.fill_value
@@ -151,7 +159,8 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     for variable in network.weights:
         variable.assign(rounded[weight_key(variable)].astype(np.float32))
     if is_photos:
-        manifest.update(_photo_figures(network, photos, metrics, baselines))
+        manifest.update(_photo_figures(network, photos, metrics, baselines,
+                                       classical_scores))
         manifest["check"] = score_release(network, manifest["mask_kinds"],
                                           fill_value=config.data.fill_value)
         return write_release(network, name, manifest, folder)
@@ -171,17 +180,20 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     return write_release(network, name, manifest, folder)
 
 
-def _photo_figures(network, photos, metrics: dict, baselines=PHOTO_BASELINES) -> dict:
+def _photo_figures(network, photos, metrics: dict, baselines=PHOTO_BASELINES,
+                   classical_scores=None) -> dict:
     """A photo model's data record and figures on the photo test set at full size: per
     mask family the model and the classical methods `baselines`, on the fixed masks
-    and on the held-out seed, the margin over the best of them and its name."""
+    and on the held-out seed, the margin over the best of them and its name (the
+    classical rows reused from, and stored in, `classical_scores` when given)."""
     photo_set = load_photo_set(photos)
     checksums = sorted(pixel_sha256(image) for image in photo_set.images)
     test_checksum = hashlib.sha256("".join(checksums).encode()).hexdigest()[:16]
     figures = {}
     for key, seed in (("test", EVAL_SEED), ("held_out", HELD_OUT_SEED)):
         rows = compare_on_photos(network, photo_set, PHOTO_MASK_KINDS, seed=seed,
-                                 baselines=baselines, name="release")
+                                 baselines=baselines, name="release",
+                                 classical_scores=classical_scores)
         gaps, best = margins(rows, "release"), best_baselines(rows)
         figures[key] = {row["masks"]: {} for row in rows}
         for row in rows:

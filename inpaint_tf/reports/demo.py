@@ -13,7 +13,10 @@ fixed mask of that family. Outputs:
 - at the head of ``figures.md``, on this one photo: the hole figures of the model
   and of the classical methods that run here (Navier–Stokes, Telea, biharmonic,
   FSR fast; ``fsr_best`` is left out, about 15 s per family), the best of them
-  and the model's margin over it, and each method's seconds per photo.
+  and the model's margin over it, and each method's seconds per photo;
+- ``classical_scores.json``: the classical methods' rows, computed once for every
+  photo model and reused by a rerun into the same folder
+  (`inpaint_tf.evaluation.classical_scores`).
 
 **Then the CIFAR-10 models.** Each serves some mask kinds. For each one, a sample
 grid (original | mask | masked input | Navier–Stokes | the model) is written to
@@ -147,7 +150,7 @@ def _photo_demo(out: Path, names, photo) -> tuple[list[str], list[Path]]:
     for name in names:
         model = pretrained(name)
         rows = compare_on_photos(model, photos, PHOTO_DEMO_KINDS, baselines=baselines,
-                                 name=name)
+                                 name=name, classical_scores=out / "classical_scores.json")
         best, gaps = best_baselines(rows), margins(rows, name)
         for kind in PHOTO_DEMO_KINDS:
             of_kind = {row["name"]: row for row in rows if row["masks"] == kind}

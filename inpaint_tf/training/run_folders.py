@@ -10,6 +10,8 @@ A run folder holds everything a run produced::
     metrics.json    the test-set evaluation (both protocols), times, device, data
     model.keras     the inference model (the generator, for a GAN)
     saved_model/    the TensorFlow SavedModel (see `inpaint_tf.export`)
+    classical_scores.json  after a photo evaluation: the classical methods' rows
+                    (`inpaint_tf.evaluation.classical_scores`)
 
 Every file is written atomically, and `state.json` is written last at the end of
 each epoch (see `inpaint_tf.training.loop`).
@@ -45,6 +47,7 @@ class RunFolder:
     metrics = property(lambda self: self.path / "metrics.json")
     model = property(lambda self: self.path / "model.keras")
     saved_model = property(lambda self: self.path / "saved_model")
+    classical_scores = property(lambda self: self.path / "classical_scores.json")
 
     def read_state(self) -> dict:
         if not self.state_file.is_file():
