@@ -113,6 +113,19 @@ class BatchLosses(keras.callbacks.Callback):
         self._mean = mean
 
 
+def check_model_contracts(model, inputs, targets, tmp_path):
+    """Every contract of an inpainting model at once: config round trip (the clone
+    with the same weights gives the same outputs), symbolic and eager calls, `.keras`
+    save/load, TensorFlow SavedModel and a training step."""
+    clone = check_config_round_trip(model)
+    clone.set_weights(model.get_weights())
+    np.testing.assert_array_equal(clone(inputs), model(inputs))
+    check_symbolic_and_eager(model, inputs)
+    check_keras_save_load(model, inputs, tmp_path)
+    check_tf_saved_model(model, inputs, tmp_path)
+    check_train_step(model, inputs, targets)
+
+
 def check_fit_lowers_the_loss(model, dataset, steps=30, window=5, factor=0.95):
     """`fit` for `steps` batches: the mean of the last `window` batch losses is below
     `factor` times that of the first `window` (batches differ by a few percent when

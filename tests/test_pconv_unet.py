@@ -5,13 +5,9 @@ import tensorflow as tf
 from conftest import conv_params, inpainting_batch
 from keras_checks import (
     check_callbacks_resume,
-    check_config_round_trip,
     check_fit_lowers_the_loss,
-    check_keras_save_load,
     check_mixed_policy,
-    check_symbolic_and_eager,
-    check_tf_saved_model,
-    check_train_step,
+    check_model_contracts,
 )
 
 from inpaint_tf.data import make_dataset, synthetic_split
@@ -204,13 +200,7 @@ def test_bad_presets_are_refused(preset, match):
 def test_keras_contracts(rng, tmp_path, preset):
     model = build_pconv_unet((None, None, 3), preset=TINY[preset])
     inputs, images = inpainting_batch(rng)
-    clone = check_config_round_trip(model)
-    clone.set_weights(model.get_weights())
-    np.testing.assert_array_equal(clone(inputs), model(inputs))
-    check_symbolic_and_eager(model, inputs)
-    check_keras_save_load(model, inputs, tmp_path)
-    check_tf_saved_model(model, inputs, tmp_path)
-    check_train_step(model, inputs, images)
+    check_model_contracts(model, inputs, images, tmp_path)
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
