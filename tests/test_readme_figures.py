@@ -165,7 +165,8 @@ def test_the_released_models_table_is_its_manifest(name):
 def test_results_md_rows_of_our_runs_are_the_records():
     hole_rows = _results_rows("model", "masks", "hole MAE")
     for run in ("own_unet_boxes", "own_unet_irregular", "exp3_conv_autoencoder_irregular",
-                "exp1_conv_autoencoder_center_box", "exp2_conv_autoencoder_random_box"):
+                "exp1_conv_autoencoder_center_box", "exp2_conv_autoencoder_random_box",
+                "exp4_pconv_autoencoder_random_box"):
         metrics = _metrics(run)
         scored = {metrics["test"]["masks"]: metrics["test"]}
         scored.update({row["masks"]: row for row in metrics.get("evaluations", [])
@@ -251,6 +252,20 @@ def test_the_results_summary_is_the_records_and_results_md():
     assert exp2["test"]["study_mae"] > STUDY_RESULTS[2]["mae"]
     assert shows(psnr, exp2["test"]["hole_psnr"])
     assert shows(margin, margins[("exp2_conv_autoencoder_random_box", "random_box")])
+    # The study's exp4 at its full 30 epochs: all three of its figures.
+    exp4 = _metrics("exp4_pconv_autoencoder_random_box")
+    minutes, mse, study_mse, dice, study_dice, psnr, margin = re.search(
+        r"exp4, run for its full 30 epochs \((\S+) min here\), beats its study row \(MSE (\S+) "
+        r"against (\S+), Dice (\S+) against (\S+)\) at (\S+) dB, (\S+) dB above "
+        r"Navier–Stokes", text).groups()
+    assert exp4["epochs"] == 30 and shows(minutes, exp4["train_seconds"] / 60)
+    assert shows(mse, exp4["test"]["study_mse"]) and shows(study_mse, STUDY_RESULTS[4]["mse"])
+    assert shows(dice, exp4["test"]["study_dice"]) and shows(study_dice, STUDY_RESULTS[4]["dice"])
+    assert exp4["test"]["study_mse"] < STUDY_RESULTS[4]["mse"]
+    assert exp4["test"]["study_mae"] < STUDY_RESULTS[4]["mae"]
+    assert exp4["test"]["study_dice"] > STUDY_RESULTS[4]["dice"]
+    assert shows(psnr, exp4["test"]["hole_psnr"])
+    assert shows(margin, margins[("exp4_pconv_autoencoder_random_box", "random_box")])
     assert "falls below Navier–Stokes on holes over 40 %" in text
     assert bins[("exp3_conv_autoencoder_irregular", "40-60%")] < \
         bins[("navier_stokes", "40-60%")]
@@ -475,3 +490,4 @@ def test_the_photo_windows_table_is_the_benchmark_run_it_names():
     for row, measured in zip(ours, source):
         assert numbers(row["photo"])[:3] == numbers(measured["photo (own_unet_irregular)"])[:3]
         _assert_cells_show(row, measured, columns)
+
