@@ -133,10 +133,13 @@ def _moving(network):
 @pytest.mark.parametrize("policy, rtol, atol", [
     ("float32", 1e-5, 1e-7),
     ("mixed_bfloat16", 2e-2, 1e-3),
+    ("mixed_float16", 2e-2, 1e-3),  # loss scaling on each network's loss
 ])
 def test_one_pass_trains_both_networks_as_three_passes(rng, policy, rtol, atol):
     keras.mixed_precision.set_global_policy(policy)  # conftest restores float32
     ours, reference = _gans()
+    if policy == "mixed_float16":
+        assert isinstance(ours.generator_optimizer, keras.optimizers.LossScaleOptimizer)
     batches = _batches(rng)
     initial = {"generator": _numpy(ours.generator.trainable_weights),
                "discriminator": _numpy(ours.discriminator.trainable_weights)}
