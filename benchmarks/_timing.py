@@ -1,4 +1,5 @@
-"""Timing: medians of repeated calls, and training throughput in timed `fit` windows."""
+"""Timing: medians of repeated calls, training steps taken in turn, and training
+throughput in timed `fit` windows."""
 
 from __future__ import annotations
 
@@ -20,6 +21,32 @@ def time_calls(function, *, warmup: int, repeats: int) -> list[float]:
         started = time.perf_counter()
         function()
         seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def ready_step(model, data, warmup: int):
+    """One step of the model's train function on its own iterator of `data`, traced
+    and warmed up by `warmup` calls; each call returns when the step has finished."""
+    model.make_train_function()
+    function, iterator = model.train_function, iter(data)
+
+    def step():
+        logs = function(iterator)
+        float(next(iter(logs.values())))  # waits for the step to finish
+
+    for _ in range(warmup):  # the first call traces
+        step()
+    return step
+
+
+def interleaved_steps(steps: dict, count: int) -> dict:
+    """Seconds of `count` calls of each ``name: step``, one of each in turn."""
+    seconds = {name: [] for name in steps}
+    for _ in range(count):
+        for name, step in steps.items():
+            started = time.perf_counter()
+            step()
+            seconds[name].append(time.perf_counter() - started)
     return seconds
 
 

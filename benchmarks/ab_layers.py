@@ -138,40 +138,15 @@ def layer_rows(model_name: str, batch_size: int, repeats: int) -> list[dict]:
     return rows
 
 
-def _ready(model, data, warmup: int):
-    """The model's train function and an iterator, traced and warmed up."""
-    model.make_train_function()
-    function, iterator = model.train_function, iter(data)
-
-    def step():
-        logs = function(iterator)
-        float(next(iter(logs.values())))  # waits for the step to finish
-
-    for _ in range(warmup):  # the first call traces
-        step()
-    return step
-
-
-def interleaved_steps(steps: dict, count: int) -> dict:
-    """Seconds of `count` calls of each ``name: step``, one of each in turn."""
-    seconds = {name: [] for name in steps}
-    for _ in range(count):
-        for name, step in steps.items():
-            started = time.perf_counter()
-            step()
-            seconds[name].append(time.perf_counter() - started)
-    return seconds
-
-
 def step_rates(model_name: str, batch_size: int, precision: str, count: int) -> dict:
     """Images/s of training steps, ours against Keras' computation, in turn."""
     import _models
-    from _timing import median, release
+    from _timing import interleaved_steps, median, ready_step, release
 
     data = _models.dataset(model_name, _models.random_images(2048), batch_size)
     with keras_computation():
-        keras_step = _ready(_models.build(model_name, precision), data, warmup=3)
-    ours_step = _ready(_models.build(model_name, precision), data, warmup=3)
+        keras_step = ready_step(_models.build(model_name, precision), data, warmup=3)
+    ours_step = ready_step(_models.build(model_name, precision), data, warmup=3)
     seconds = interleaved_steps({"keras": keras_step, "ours": ours_step}, count)
     release()
     rates = {name: batch_size / median(values) for name, values in seconds.items()}

@@ -177,6 +177,28 @@ def test_window_steps_last_about_the_window():
     assert len(_timing.time_calls(lambda: None, warmup=2, repeats=3)) == 3
 
 
+def test_interleaved_steps_take_each_step_in_turn():
+    calls = []
+    seconds = _timing.interleaved_steps({"a": lambda: calls.append("a"),
+                                         "b": lambda: calls.append("b")}, 3)
+    assert calls == ["a", "b"] * 3 and [len(v) for v in seconds.values()] == [3, 3]
+
+
+def test_gan_joint_step_summary_and_table():
+    import gan_joint_step
+
+    seconds = {"three_passes": [0.30, 0.20, 0.25], "one_pass": [0.20, 0.16, 0.25]}
+    result = gan_joint_step.summary(seconds, 32)
+    assert result["runs"]["three_passes"]["median_ms"] == pytest.approx(250)
+    assert result["runs"]["one_pass"]["images_per_second"] == pytest.approx(32 / 0.2)
+    assert result["speedup"] == pytest.approx(0.25 / 0.2)
+    assert result["speedup_paired"] == pytest.approx(1.25)  # of 1.5, 1.25 and 1.0
+    result["settings"] = {"precision": "float32", "batch_size": 32, "steps": 3}
+    text = gan_joint_step.markdown(result)
+    assert "| one pass on the completed images | 200.0 | 160.0 | 1.25x |" in text
+    assert "step-by-step ratios: 1.250x" in text
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 def test_peak_rss_of_a_child_is_its_own_not_its_parents():
     ballast = np.ones(400_000_000, np.uint8)  # the parent is now at least 400 MB

@@ -344,24 +344,36 @@ class InpaintingGAN(keras.Model):
             scaled = self.discriminator_optimizer.scale_loss(d_loss)
         self._apply(tape, self.discriminator_optimizer, scaled,
                     self.discriminator.trainable_variables)
-        g_loss = (hole_mse_terms(real, generated, hole)
-                  + self.adversarial_weight * least_squares_terms(fake_scores, 1.0))
+        g_loss = self._generator_loss(real, generated, hole, fake_scores)
         return generated, {"g_loss": g_loss, "d_loss": d_loss, "fake_err": fake_err,
                            "real_err": real_err}
 
+    def _generator_loss(self, real, generated, hole, fake_scores):
+        """The generator's objective: hole MSE + w · mean((D(completed) − 1)²)."""
+        return (hole_mse_terms(real, generated, hole)
+                + self.adversarial_weight * least_squares_terms(fake_scores, 1.0))
+
     def _joint_step(self, model_inputs, real, hole, real_hole):
         """Phase 3: both networks, their losses from the same discriminator weights (a
-        simultaneous update)."""
+        simultaneous update).
+
+        One discriminator pass on the completed images gives the fake error and the
+        adversarial term. So per step the discriminator's BatchNorm layers update
+        their moving statistics twice (completed, real), not three times as with a
+        separate pass for each loss; nothing runs the discriminator in inference
+        mode, so those statistics reach no loss, gradient or output.
+        """
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             generated = self.generator(model_inputs, training=True)
             completed = composite(generated, real, hole)
-            fake_err, real_err, _ = self._discriminator_losses(
-                tf.stop_gradient(completed), hole, real, real_hole)
+            # The same scores serve both losses: d_tape is asked only for the
+            # discriminator's variables, and g_tape's gradient reaches the generator
+            # through these scores, as a second pass's would.
+            fake_err, real_err, fake_scores = self._discriminator_losses(
+                completed, hole, real, real_hole)
             d_loss = fake_err + real_err
             d_scaled = self.discriminator_optimizer.scale_loss(d_loss)
-            fooled = self.discriminator({"image": completed, "mask": hole}, training=True)
-            g_loss = (hole_mse_terms(real, generated, hole)
-                      + self.adversarial_weight * least_squares_terms(fooled, 1.0))
+            g_loss = self._generator_loss(real, generated, hole, fake_scores)
             g_scaled = self.generator_optimizer.scale_loss(g_loss)
         self._apply(d_tape, self.discriminator_optimizer, d_scaled,
                     self.discriminator.trainable_variables)
