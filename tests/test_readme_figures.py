@@ -491,3 +491,33 @@ def test_the_photo_windows_table_is_the_benchmark_run_it_names():
         assert numbers(row["photo"])[:3] == numbers(measured["photo (own_unet_irregular)"])[:3]
         _assert_cells_show(row, measured, columns)
 
+
+
+# Export guide column -> the format label of benchmarks/export_quality.py's photo rows.
+_PHOTO_EXPORT_COLUMNS = {"TFLite float16, 256 × 256": "tflite (float16) 256x256",
+                         "ONNX, 256 × 256": "onnx 256x256"}
+
+
+def test_the_exported_files_photo_table_is_the_run_it_names():
+    record = json.loads((ROOT / "benchmarks" / "export_quality_photos.json").read_text())
+    text = " ".join(EXPORT.split())
+    assert f"`{record['command']}`" in text
+    date, minutes = re.search(r"the run of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC, 2-core AMD EPYC, "
+                              r"(\S+) min", text).groups()
+    assert f"{date} UTC" == record["date"] and shows(minutes, record["wall_minutes"])
+    assert record["n"] == 110 and shows(numbers(re.search(r"on the (\S+) test photos",
+                                                          text).group(1))[0], record["n"])
+    measured = {(row["masks"], row["format"]): row for row in record["rows"]}
+    ours = table(EXPORT, "masks", "Keras")
+    assert [row["masks"] for row in ours] == [kind.replace("_", " ") for kind in
+                                              dict.fromkeys(r["masks"] for r in record["rows"])]
+    for row in ours:
+        kind = row["masks"].replace(" ", "_")
+        assert shows(numbers(row["Keras"])[0], measured[(kind, "keras")]["hole PSNR (dB)"])
+        for column, label in _PHOTO_EXPORT_COLUMNS.items():
+            psnr, cost = numbers(row[column])
+            assert shows(psnr, measured[(kind, label)]["hole PSNR (dB)"]), (kind, column)
+            assert shows(cost, measured[(kind, label)]["PSNR cost (dB)"]), (kind, column)
+    worst = max(abs(row["PSNR cost (dB)"]) for row in record["rows"])
+    assert shows(re.search(r"every family within (\S+) dB of the Keras model", text).group(1),
+                 worst)
