@@ -6,41 +6,23 @@ Both networks must train alike, up to round-off; only the discriminator's BatchN
 moving statistics, which no training-mode call reads, move once less per step.
 """
 
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from _tiny_gan import tiny_discriminator, tiny_generator
 
-from inpaint_tf.compositing import composite
 from inpaint_tf.masks import generate_masks
-from inpaint_tf.models.inpainting_gan import InpaintingGAN, hole_mse_terms, least_squares_terms
+from inpaint_tf.models.inpainting_gan import InpaintingGAN
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from gan_joint_step import three_pass_gan  # noqa: E402  (the step as it was)
 
 SIZE, BATCH, STEPS = 16, 4, 3
 WEIGHT = 0.5  # large, so that a missing or doubled adversarial gradient shows
-
-
-class ThreePassGAN(InpaintingGAN):
-    """The joint step as it was: the discriminator run three times per step."""
-
-    def _joint_step(self, model_inputs, real, hole, real_hole):
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            generated = self.generator(model_inputs, training=True)
-            completed = composite(generated, real, hole)
-            fake_err, real_err, _ = self._discriminator_losses(
-                tf.stop_gradient(completed), hole, real, real_hole)
-            d_loss = fake_err + real_err
-            d_scaled = self.discriminator_optimizer.scale_loss(d_loss)
-            fooled = self.discriminator({"image": completed, "mask": hole}, training=True)
-            g_loss = (hole_mse_terms(real, generated, hole)
-                      + self.adversarial_weight * least_squares_terms(fooled, 1.0))
-            g_scaled = self.generator_optimizer.scale_loss(g_loss)
-        self._apply(d_tape, self.discriminator_optimizer, d_scaled,
-                    self.discriminator.trainable_variables)
-        self._apply(g_tape, self.generator_optimizer, g_scaled,
-                    self.generator.trainable_variables)
-        return generated, {"g_loss": g_loss, "d_loss": d_loss, "fake_err": fake_err,
-                           "real_err": real_err}
 
 
 def _gans():
@@ -50,12 +32,11 @@ def _gans():
     BatchNorm follows (zero in exact arithmetic) up to steps of the learning rate.
     """
     keras.utils.set_random_seed(0)
-    gans = []
-    for cls in (InpaintingGAN, ThreePassGAN):
-        gan = cls(tiny_generator(SIZE), tiny_discriminator(SIZE, 8), adversarial_weight=WEIGHT)
+    ours, other = (InpaintingGAN(tiny_generator(SIZE), tiny_discriminator(SIZE, 8),
+                                 adversarial_weight=WEIGHT) for _ in range(2))
+    for gan in (ours, other):
         gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
-        gans.append(gan)
-    ours, reference = gans
+    reference = three_pass_gan(other)
     reference.generator.set_weights(ours.generator.get_weights())
     reference.discriminator.set_weights(ours.discriminator.get_weights())
     return ours, reference
