@@ -8,12 +8,16 @@ mask that is almost all hole) are one line each too, ``inpaint-tf: warning: ...`
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import textwrap
-import warnings
 
+from inpaint_tf._console import (
+    fail,
+    native_stderr_muted,
+    start_tensorflow_quietly,
+    warnings_as_lines,
+)
 from inpaint_tf._version import __version__
 from inpaint_tf.presets.released import pretrained_names
 
@@ -60,70 +64,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.contextmanager
-def _native_stderr_muted():
-    """File descriptor 2 muted for a block: C++ code (TensorFlow's start-up, the TFLite
-    converter) writes there past every logging setting, and the CLI keeps its stderr
-    for its own one-line errors. ``INPAINT_TF_DEBUG=1`` shows everything."""
-    if os.environ.get("INPAINT_TF_DEBUG"):
-        yield
-        return
-    sys.stderr.flush()
-    saved, muted = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(muted, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(muted)
-
-
-def _start_tensorflow_quietly() -> None:
-    """Imports TensorFlow and starts its runtime with file descriptor 2 muted (its oneDNN
-    notices and CUDA probing on machines without a GPU)."""
-    if not os.environ.get("INPAINT_TF_DEBUG"):
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _native_stderr_muted():
-        import keras  # noqa: F401
-        import tensorflow as tf
-
-        tf.constant(0.0).numpy()  # the runtime (and its device probing) starts here
-
-
 def main(argv=None) -> int:
     """Entry point of the ``inpaint-tf`` console script."""
     args = _parser().parse_args(argv)
-    _start_tensorflow_quietly()
+    start_tensorflow_quietly()
     try:
-        with _warnings_as_lines():
+        with warnings_as_lines():
             args.handler(args)
     except KeyboardInterrupt:
         print("inpaint-tf: interrupted", file=sys.stderr)
         return 130
     except (ValueError, FileNotFoundError, TypeError, KeyError) as error:
-        return _fail(error, EXIT_BAD_INPUT)
+        return fail(error, EXIT_BAD_INPUT)
     except Exception as error:  # noqa: BLE001 - the CLI reports, it does not crash
-        return _fail(error, EXIT_FAILURE)
+        return fail(error, EXIT_FAILURE)
     return 0
-
-
-@contextlib.contextmanager
-def _warnings_as_lines():
-    """Each distinct warning (a mask almost all hole, ...) as one line on stderr."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("default", UserWarning)  # once per message and place
-        warnings.showwarning = lambda message, *_: print(f"inpaint-tf: warning: {message}",
-                                                         file=sys.stderr)
-        yield
-
-
-def _fail(error: BaseException, code: int) -> int:
-    if os.environ.get("INPAINT_TF_DEBUG"):
-        raise error
-    message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-    print(f"inpaint-tf: error: {message}", file=sys.stderr)
-    return code
 
 
 # --------------------------------------------------------------------------- commands
@@ -214,7 +169,7 @@ class _MakeStrategyFirst(argparse.Action):
             from inpaint_tf.training.distribution import make_strategy
 
             try:
-                with _native_stderr_muted():
+                with native_stderr_muted():
                     make_strategy(value)
             except (ValueError, RuntimeError) as error:
                 parser.error(str(error))
@@ -257,14 +212,15 @@ def _print_scores(row):
          "inpaint-tf evaluate runs/exp3 --masks irregular --n 10000\n"
          "inpaint-tf evaluate --model own_unet_irregular --masks irregular_area --area-bins\n"
          "inpaint-tf evaluate --model photo_unet --photos Kodak24 McMaster CBSD68 \\\n"
-         "    --out photo_table.md --samples photo_samples.png")
+         "    --out photo_table.md --samples photo_samples.png\n"
+         "inpaint-tf evaluate runs/probe --held-out-photos --seed 7 --baselines all")
 def evaluate_command(args):
     if (args.run is None) == (args.model is None):
         raise ValueError("Give the model once: as RUN_OR_MODEL or as --model")
-    if args.photos:
+    if args.photos or args.held_out_photos:
         return _evaluate_photos(args)
     if args.classical_scores:
-        raise ValueError("--classical-scores goes with --photos")
+        raise ValueError("--classical-scores goes with --photos or --held-out-photos")
     from inpaint_tf.evaluation.runs import evaluate_run
 
     if args.masks and len(args.masks) > 1:
@@ -293,8 +249,9 @@ def _evaluate_photos(args):
     from inpaint_tf.evaluation.runs import evaluate_run_on_photos
 
     reference = args.run or args.model
-    rows = evaluate_run_on_photos(reference, args.photos, masks=args.masks or PHOTO_MASK_KINDS,
-                                  seed=args.seed, n=args.n, samples=args.samples,
+    rows = evaluate_run_on_photos(reference, _photo_sources(args),
+                                  masks=args.masks or PHOTO_MASK_KINDS, seed=args.seed,
+                                  n=args.n, samples=args.samples,
                                   baselines=_baseline_names(args.baselines, PHOTO_BASELINES),
                                   progress=sys.stdout.isatty(),
                                   classical_scores=args.classical_scores)
@@ -305,6 +262,16 @@ def _evaluate_photos(args):
         print(f"table written to {args.out}")
     if args.samples:
         print(f"samples written to {args.samples}")
+
+
+def _photo_sources(args):
+    """--photos, or the photos the model's config held out of its training."""
+    if args.photos:
+        return args.photos
+    from inpaint_tf.presets.loading import model_config
+    from inpaint_tf.training.data import held_out_photos
+
+    return held_out_photos(model_config(args.run or args.model))
 
 
 def _configure_evaluate(parser):
@@ -324,9 +291,14 @@ def _configure_evaluate(parser):
                              "seed is a held-out check)")
     parser.add_argument("--area-bins", action="store_true",
                         help="also score per hole-share bin (0-10%%, ..., 40-60%%)")
-    parser.add_argument("--photos", nargs="+", default=None, metavar="DIR",
+    photos = parser.add_mutually_exclusive_group()
+    photos.add_argument("--photos", nargs="+", default=None, metavar="DIR",
                         help="score on these photo folders at full size, beside the "
                              "classical methods (docs/inpainting.md)")
+    photos.add_argument("--held-out-photos", action="store_true",
+                        help="as --photos, on the photos a photos run's config held out of "
+                             "training (its source: data.source or $INPAINT_TF_PHOTOS): "
+                             "compare recipes there, never on the test sets")
     parser.add_argument("--baselines", default=None,
                         help="with --photos: the classical methods, comma-separated, of "
                              "navier_stokes, telea, biharmonic, fsr_fast, fsr_best, or "
@@ -518,7 +490,7 @@ def export_command(args):
     model = load_inference_model(args.run)
     # The TFLite converter prints its MLIR diagnostics from C++; the ValueError it ends
     # in says what failed (and chains the full text).
-    with _native_stderr_muted():
+    with native_stderr_muted():
         path = export_model(model, args.out, format=args.format, quantize=args.quantize,
                             height=args.height, width=args.width)
     if args.format == "saved_model":

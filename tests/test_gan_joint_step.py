@@ -12,7 +12,6 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from _tiny_gan import tiny_discriminator, tiny_generator
 
 from inpaint_tf.masks import generate_masks

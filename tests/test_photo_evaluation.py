@@ -236,6 +236,39 @@ def test_the_cli_keeps_a_run_folders_classical_rows_and_a_rerun_reuses_them(
     assert len(json.loads((run / "metrics.json").read_text())["photo_evaluations"]) == 9
 
 
+def test_the_cli_scores_a_photo_run_on_the_photos_its_config_held_out(
+        tmp_path, rng, monkeypatch, capsys, tiny_model):
+    import json
+
+    from inpaint_tf import cli
+    from inpaint_tf.configs import config_from_dict, save_config
+    from inpaint_tf.evaluation import runs
+    from inpaint_tf.training.data import held_out_photos
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for number in range(5):
+        cv2.imwrite(str(photos / f"p{number}.png"),
+                    rng.integers(0, 256, (40 + 4 * number, 48, 3), np.uint8))
+    config = config_from_dict({"name": "probe", "data": {
+        "kind": "photos", "source": str(photos), "held_out_photos": 2, "crop_size": 32}})
+    run = tmp_path / "run"
+    save_config(config, run / "config.toml")
+    monkeypatch.setattr(runs, "load_inference_model", lambda reference: tiny_model)
+    loaded, load_photo_set = [], runs.load_photo_set
+    monkeypatch.setattr(runs, "load_photo_set",
+                        lambda sources, limit=None: loaded.append(list(sources))
+                        or load_photo_set(sources, limit))
+    assert cli.main(["evaluate", str(run), "--held-out-photos", "--masks", "blobs",
+                     "--baselines", "navier_stokes"]) == 0
+    assert loaded == [held_out_photos(config)] and len(loaded[0]) == 2
+    rows = json.loads((run / "metrics.json").read_text())["photo_evaluations"]
+    assert [(row["name"], row["n"]) for row in rows] == [("navier_stokes", 2), ("probe", 2)]
+    with pytest.raises(SystemExit):
+        cli.main(["evaluate", str(run), "--held-out-photos", "--photos", str(photos)])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
 def test_the_cli_takes_classical_scores_with_photos_only(tmp_path, capsys):
     from inpaint_tf import cli
     from inpaint_tf.configs import ExperimentConfig, save_config

@@ -239,6 +239,24 @@ def test_a_photos_config_holds_photos_out_and_scores_on_their_crops(folder):
     assert len(data.train_checksum) == 16
 
 
+def test_held_out_photos_are_the_ones_training_leaves_out_and_validation_crops(folder):
+    from inpaint_tf.configs import ExperimentConfig
+    from inpaint_tf.training.data import VALIDATION_CROP_SEED, held_out_photos, load_training_data
+
+    config = _photo_config(folder)
+    held_out = held_out_photos(config)
+    data = load_training_data(config)
+    assert len(held_out) == 2 and not set(held_out) & set(data.train_files)
+    assert sorted(held_out + list(data.train_files)) == sorted(P.list_photos(folder))
+    assert held_out == held_out_photos(config)  # a fixed draw
+    crops = P.fixed_crops(held_out, 32, 3, scale_range=(config.data.min_scale,
+                                                       config.data.max_scale),
+                          seed=VALIDATION_CROP_SEED)
+    assert np.array_equal(crops[:6], data.split.validation.images)
+    with pytest.raises(ValueError, match="holds no photos out"):
+        held_out_photos(ExperimentConfig())
+
+
 def test_training_refuses_a_test_photo_in_its_source(folder, monkeypatch):
     from inpaint_tf.training.data import load_training_data
 

@@ -101,6 +101,21 @@ def _held_out(files: list[str], count: int) -> tuple[list[str], list[str]]:
     return kept, [f for i, f in enumerate(files) if i in chosen]
 
 
+def held_out_photos(config: ExperimentConfig) -> list[str]:
+    """The photo files a photos config keeps out of training (``data.held_out_photos`` of
+    its source's photos, chosen by a fixed seed): its validation crops come from them, and
+    recipes are compared on them at full size, never on the test sets.
+
+    Example:
+        >>> from inpaint_tf.configs import load_config
+        >>> files = held_out_photos(load_config("experiments/photo_unet.toml"))  # doctest: +SKIP
+    """
+    if config.data.kind != "photos":
+        raise ValueError(f"Config {config.name!r} trains on CIFAR-10, not on photos: it holds "
+                         "no photos out (data.kind must be 'photos')")
+    return _held_out(list_photos(photo_source(config)), config.data.held_out_photos)[1]
+
+
 def _crop_set(files, config: ExperimentConfig, n: int, seed: int) -> np.ndarray:
     data = config.data
     crops = fixed_crops(files, data.crop_size, math.ceil(n / len(files)),
