@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from inpaint_tf import masks as M
-from inpaint_tf.configs import STUDY_RESULTS
+from inpaint_tf.configs import STUDY_RESULTS, load_config
 from inpaint_tf.evaluation.photos import PHOTO_BASELINES
 from inpaint_tf.presets.released import RELEASE_FOLDER, pretrained_manifest, pretrained_names
 from inpaint_tf.reports.photos import PHOTO_GOALS
@@ -182,6 +182,35 @@ def test_results_md_rows_of_our_runs_are_the_records():
             assert abs(float(row["NS margin (dB)"]) - margin) < 0.01, (run, kind)
 
 
+STUDY_FIGURES = {"MSE": "mse", "MAE": "mae", "Dice": "dice"}
+
+
+def _study_row_sentence(text: str, margins: dict, run: str, masks: str, verdict: str,
+                        figures: tuple) -> dict:
+    """Checks the summary's sentence on a study row run to its budget ("The study's expN,
+    run for its full E epochs (M min here), VERDICT (MSE a against b, ...) at P dB, X dB
+    above Navier–Stokes") against the run's record, STUDY_RESULTS and RESULTS.md's
+    margin; returns the record's test figures for the verdict's own checks."""
+    metrics = _metrics(run)
+    number = metrics["study_experiment"]
+    quoted = ", ".join(rf"{name} (\S+) against (\S+)" for name in figures)
+    found = re.search(rf"exp{number}, run for its full (\d+) epochs \((\S+) min here\), "
+                      rf"{re.escape(verdict)} \({quoted}\) at (\S+) dB, (\S+) dB above "
+                      r"Navier–Stokes", text)
+    assert found, run
+    epochs, minutes, *pairs, psnr, margin = found.groups()
+    assert int(epochs) == metrics["epochs"] == \
+        load_config(RECORDS / run / "config.toml").training.epochs
+    assert shows(minutes, metrics["train_seconds"] / 60)
+    for name, ours, study in zip(figures, pairs[::2], pairs[1::2]):
+        key = STUDY_FIGURES[name]
+        assert shows(ours, metrics["test"][f"study_{key}"]), (run, name)
+        assert shows(study, STUDY_RESULTS[number][key]), (run, name)
+    assert shows(psnr, metrics["test"]["hole_psnr"])
+    assert shows(margin, margins[(run, masks)])
+    return metrics["test"]
+
+
 def test_the_results_summary_is_the_records_and_results_md():
     text = " ".join(section(STUDY, "Results").split())
     hole_rows = _results_rows("model", "masks", "hole MAE")
@@ -229,43 +258,20 @@ def test_the_results_summary_is_the_records_and_results_md():
     assert shows(psnr, exp3["test"]["hole_psnr"])
     bins = {(r["model"], r["hole share bin"]): float(r["hole PSNR (dB)"])
             for r in _results_rows("model", "masks", "hole share bin")}
-    # The study's exp1 at its full 20 epochs.
-    exp1 = _metrics("exp1_conv_autoencoder_center_box")
-    minutes, mse, study_mse, psnr, margin = re.search(
-        r"exp1, run for its full 20 epochs \((\S+) min here\), beats its study row \(MSE (\S+) "
-        r"against (\S+)\) at (\S+) dB, (\S+) dB above Navier–Stokes", text).groups()
-    assert exp1["epochs"] == 20 and shows(minutes, exp1["train_seconds"] / 60)
-    assert shows(mse, exp1["test"]["study_mse"]) and shows(study_mse, STUDY_RESULTS[1]["mse"])
-    assert exp1["test"]["study_mse"] < STUDY_RESULTS[1]["mse"]
-    assert shows(psnr, exp1["test"]["hole_psnr"])
-    assert shows(margin, margins[("exp1_conv_autoencoder_center_box", "center_box")])
-    # The study's exp2 at its full 20 epochs: its MSE, not its MAE.
-    exp2 = _metrics("exp2_conv_autoencoder_random_box")
-    minutes, mse, study_mse, mae, study_mae, psnr, margin = re.search(
-        r"exp2, run for its full 20 epochs \((\S+) min here\), matches its study row's MSE "
-        r"\((\S+) against (\S+)\) but not its MAE \((\S+) against (\S+)\) at (\S+) dB, "
-        r"(\S+) dB above Navier–Stokes", text).groups()
-    assert exp2["epochs"] == 20 and shows(minutes, exp2["train_seconds"] / 60)
-    assert shows(mse, exp2["test"]["study_mse"]) and shows(study_mse, STUDY_RESULTS[2]["mse"])
-    assert abs(exp2["test"]["study_mse"] / STUDY_RESULTS[2]["mse"] - 1) < 0.01
-    assert shows(mae, exp2["test"]["study_mae"]) and shows(study_mae, STUDY_RESULTS[2]["mae"])
-    assert exp2["test"]["study_mae"] > STUDY_RESULTS[2]["mae"]
-    assert shows(psnr, exp2["test"]["hole_psnr"])
-    assert shows(margin, margins[("exp2_conv_autoencoder_random_box", "random_box")])
-    # The study's exp4 at its full 30 epochs: all three of its figures.
-    exp4 = _metrics("exp4_pconv_autoencoder_random_box")
-    minutes, mse, study_mse, dice, study_dice, psnr, margin = re.search(
-        r"exp4, run for its full 30 epochs \((\S+) min here\), beats its study row \(MSE (\S+) "
-        r"against (\S+), Dice (\S+) against (\S+)\) at (\S+) dB, (\S+) dB above "
-        r"Navier–Stokes", text).groups()
-    assert exp4["epochs"] == 30 and shows(minutes, exp4["train_seconds"] / 60)
-    assert shows(mse, exp4["test"]["study_mse"]) and shows(study_mse, STUDY_RESULTS[4]["mse"])
-    assert shows(dice, exp4["test"]["study_dice"]) and shows(study_dice, STUDY_RESULTS[4]["dice"])
-    assert exp4["test"]["study_mse"] < STUDY_RESULTS[4]["mse"]
-    assert exp4["test"]["study_mae"] < STUDY_RESULTS[4]["mae"]
-    assert exp4["test"]["study_dice"] > STUDY_RESULTS[4]["dice"]
-    assert shows(psnr, exp4["test"]["hole_psnr"])
-    assert shows(margin, margins[("exp4_pconv_autoencoder_random_box", "random_box")])
+    # The study's rows run to their budgets: exp1 and exp4 beat theirs, exp2 matches its
+    # MSE but not its MAE.
+    exp1 = _study_row_sentence(text, margins, "exp1_conv_autoencoder_center_box", "center_box",
+                               "beats its study row", ("MSE",))
+    assert exp1["study_mse"] < STUDY_RESULTS[1]["mse"]
+    exp2 = _study_row_sentence(text, margins, "exp2_conv_autoencoder_random_box", "random_box",
+                               "matches its study row's MSE but not its MAE", ("MSE", "MAE"))
+    assert abs(exp2["study_mse"] / STUDY_RESULTS[2]["mse"] - 1) < 0.01
+    assert exp2["study_mae"] > STUDY_RESULTS[2]["mae"]
+    exp4 = _study_row_sentence(text, margins, "exp4_pconv_autoencoder_random_box", "random_box",
+                               "beats its study row", ("MSE", "Dice"))
+    assert exp4["study_mse"] < STUDY_RESULTS[4]["mse"]
+    assert exp4["study_mae"] < STUDY_RESULTS[4]["mae"]
+    assert exp4["study_dice"] > STUDY_RESULTS[4]["dice"]
     assert "falls below Navier–Stokes on holes over 40 %" in text
     assert bins[("exp3_conv_autoencoder_irregular", "40-60%")] < \
         bins[("navier_stokes", "40-60%")]
