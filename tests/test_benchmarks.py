@@ -199,6 +199,27 @@ def test_gan_joint_step_summary_and_table():
     assert "step-by-step ratios: 1.250x" in text
 
 
+def test_flip_averaging_means_a_pass_and_its_mirrored_pass():
+    from flip_average import flip_averaged
+
+    width = 5
+    ramp = np.broadcast_to(np.arange(width, dtype=np.float32)[None, :, None] / (width - 1),
+                           (1, 3, width, 3))
+    seen = []
+
+    def left_to_right(masked, masks):  # sees its input, fills by column, not by content
+        seen.append(masked.copy())
+        return ramp + 0 * masked
+
+    masked = np.random.default_rng(0).uniform(size=(1, 3, width, 3)).astype(np.float32)
+    masks = np.zeros((1, 3, width, 1), np.float32)
+    averaged = flip_averaged(left_to_right)(masked, masks)
+    # The ramp and its mirror image, 1 - ramp, average to one half everywhere.
+    assert np.allclose(averaged, 0.5)
+    assert sorted(np.array_equal(x, masked[:, :, ::-1]) for x in seen) == [False, True]
+    assert np.array_equal(flip_averaged(lambda m, k: m)(masked, masks), masked)
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 def test_peak_rss_of_a_child_is_its_own_not_its_parents():
     ballast = np.ones(400_000_000, np.uint8)  # the parent is now at least 400 MB
