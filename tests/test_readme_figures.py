@@ -527,3 +527,18 @@ def test_the_exported_files_photo_table_is_the_run_it_names():
     worst = max(abs(row["PSNR cost (dB)"]) for row in record["rows"])
     assert shows(re.search(r"every family within (\S+) dB of the Keras model", text).group(1),
                  worst)
+
+
+def test_the_photo_notes_flip_averaging_figures_are_its_record():
+    notes = " ".join((ROOT / "experiments" / "photo_notes.md").read_text().split())
+    record = json.loads((ROOT / "benchmarks" / "flip_average_held_out.json").read_text())
+    found = re.search(r"gains (\S+) dB on thin strokes, (\S+) on medium strokes, (\S+) on "
+                      r"blobs and (\S+) on object boxes, for (\S+)–(\S+)× the time", notes)
+    assert found and record["mask_seed"] == 7
+    *gains, fastest, slowest = found.groups()
+    assert [row["masks"] for row in record["rows"]] == ["thin_strokes", "medium_strokes",
+                                                        "blobs", "object_boxes"]
+    for printed, row in zip(gains, record["rows"]):
+        assert shows(printed, row["gain_db"]) and row["n"] == 32, row["masks"]
+    ratios = [row["time_ratio"] for row in record["rows"]]
+    assert shows(fastest, min(ratios)) and shows(slowest, max(ratios))
