@@ -166,7 +166,7 @@ def test_results_md_rows_of_our_runs_are_the_records():
     hole_rows = _results_rows("model", "masks", "hole MAE")
     for run in ("own_unet_boxes", "own_unet_irregular", "exp3_conv_autoencoder_irregular",
                 "exp1_conv_autoencoder_center_box", "exp2_conv_autoencoder_random_box",
-                "exp4_pconv_autoencoder_random_box"):
+                "exp4_pconv_autoencoder_random_box", "exp5_pconv_autoencoder_irregular"):
         metrics = _metrics(run)
         scored = {metrics["test"]["masks"]: metrics["test"]}
         scored.update({row["masks"]: row for row in metrics.get("evaluations", [])
@@ -272,6 +272,11 @@ def test_the_results_summary_is_the_records_and_results_md():
     assert exp4["study_mse"] < STUDY_RESULTS[4]["mse"]
     assert exp4["study_mae"] < STUDY_RESULTS[4]["mae"]
     assert exp4["study_dice"] > STUDY_RESULTS[4]["dice"]
+    exp5 = _study_row_sentence(text, margins, "exp5_pconv_autoencoder_irregular", "irregular",
+                               "beats its study row", ("MSE", "MAE", "Dice"))
+    assert exp5["study_mse"] < STUDY_RESULTS[5]["mse"]
+    assert exp5["study_mae"] < STUDY_RESULTS[5]["mae"]
+    assert exp5["study_dice"] > STUDY_RESULTS[5]["dice"]
     assert "falls below Navier–Stokes on holes over 40 %" in text
     assert bins[("exp3_conv_autoencoder_irregular", "40-60%")] < \
         bins[("navier_stokes", "40-60%")]
