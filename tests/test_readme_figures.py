@@ -547,3 +547,23 @@ def test_the_photo_notes_flip_averaging_figures_are_its_record():
         assert shows(printed, row["gain_db"]) and row["n"] == 32, row["masks"]
     ratios = [row["time_ratio"] for row in record["rows"]]
     assert shows(fastest, min(ratios)) and shows(slowest, max(ratios))
+
+
+def test_the_gan_joint_step_figures_are_its_record():
+    text = " ".join(PERFORMANCE.split())
+    record = json.loads((ROOT / "benchmarks" / "gan_joint_step_mixed_bfloat16.json").read_text())
+    found = re.search(r"It gains (\S+)× \((\S+) → (\S+) ms per step, (\S+) → (\S+) img/s, batch "
+                      r"(\d+), (\S+), (\d+) steps of each in turn; median of step-by-step "
+                      r"ratios (\S+)×\)", text)
+    assert found
+    speedup, before, after, before_rate, after_rate, batch, precision, steps, paired = \
+        found.groups()
+    runs, settings = record["runs"], record["settings"]
+    assert shows(speedup, record["speedup"]) and shows(paired, record["speedup_paired"])
+    assert shows(before, runs["three_passes"]["median_ms"])
+    assert shows(after, runs["one_pass"]["median_ms"])
+    assert shows(before_rate, runs["three_passes"]["images_per_second"])
+    assert shows(after_rate, runs["one_pass"]["images_per_second"])
+    assert (int(batch), precision, int(steps)) == (settings["batch_size"],
+                                                   settings["precision"], settings["steps"])
+    assert f"Run of {record['date'][:-4]} UTC" in text
