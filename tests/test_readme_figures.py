@@ -567,3 +567,17 @@ def test_the_gan_joint_step_figures_are_its_record():
     assert (int(batch), precision, int(steps)) == (settings["batch_size"],
                                                    settings["precision"], settings["steps"])
     assert f"Run of {record['date'][:-4]} UTC" in text
+
+
+def test_the_photo_notes_classical_figures_are_the_stored_rows():
+    from inpaint_tf.evaluation.classical_scores import ClassicalScores
+
+    notes = " ".join((ROOT / "experiments" / "photo_notes.md").read_text().split())
+    rows = json.loads((RECORDS / "classical_photo_scores.json").read_text())["rows"]
+    assert len(ClassicalScores(RECORDS / "classical_photo_scores.json")) == len(rows)
+    thin = {row["key"]["method"]: row["row"]["hole_psnr"] for row in rows
+            if row["key"]["masks"] == "thin_strokes" and row["key"]["mask_seed"] == M.EVAL_SEED}
+    best, fast = re.search(r"FSR best is not the best method on thin strokes: (\S+) dB "
+                           r"against FSR fast's (\S+) ", notes).groups()
+    assert shows(best, thin["fsr_best"]) and shows(fast, thin["fsr_fast"])
+    assert thin["fsr_best"] < thin["fsr_fast"]
