@@ -220,6 +220,29 @@ def test_flip_averaging_means_a_pass_and_its_mirrored_pass():
     assert np.array_equal(flip_averaged(lambda m, k: m)(masked, masks), masked)
 
 
+def test_the_gan_diagnostics_script_tables_and_records_its_rows(tmp_path, monkeypatch,
+                                                                 capsys):
+    import gan_diagnostics
+
+    from inpaint_tf.training import gan_diagnostics as library
+
+    calls = []
+    row = {"checkpoint": "epoch_0002.weights.h5", "epoch": 2, "batches": 20,
+           **dict.fromkeys(gan_diagnostics.COLUMNS[1:], 0.25)}
+
+    def diagnose(run, checkpoints, images):
+        calls.append((run, checkpoints, images))
+        return [row]
+
+    monkeypatch.setattr(library, "diagnose_gan_run", diagnose)
+    later, earlier = tmp_path / "epoch_0002.weights.h5", tmp_path / "epoch_0001.weights.h5"
+    record = gan_diagnostics.main([str(tmp_path), str(later), str(earlier), "--images", "64"])
+    assert calls == [(tmp_path, [earlier, later], 64)]  # checkpoints in epoch order
+    assert "| 2 | 0.25 | 0.25 |" in capsys.readouterr().out
+    assert json.loads((tmp_path / "diagnostics.json").read_text()) == record
+    assert record["rows"] == [row] and record["images"] == 64
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 def test_peak_rss_of_a_child_is_its_own_not_its_parents():
     ballast = np.ones(400_000_000, np.uint8)  # the parent is now at least 400 MB

@@ -382,6 +382,44 @@ class InpaintingGAN(keras.Model):
         return generated, {"g_loss": g_loss, "d_loss": d_loss, "fake_err": fake_err,
                            "real_err": real_err}
 
+    def diagnose(self, inputs, real) -> dict:
+        """What the joint phase's losses do on one batch, leaving the model unchanged.
+
+        Both networks run as in a joint step (BatchNorm on batch statistics; the moving
+        statistics are put back afterwards) and nothing is applied: a look at whether
+        the discriminator tells real from completed images and how much the
+        adversarial term moves the generator beside the hole MSE.
+
+        Args:
+            inputs: ``{"image", "mask"}`` (holes filled) and optionally "real_mask",
+                as in training.
+            real: the real images (B, H, W, 3).
+
+        Returns:
+            dict of floats: ``hole_mse``; ``adversarial``, mean((D(completed) − 1)²)
+            before the weight; ``fake_err`` and ``real_err``, the discriminator's
+            least-squares terms; ``fake_score`` and ``real_score``, its mean scores;
+            ``discriminator_accuracy``, the share of real images scored above 0.5
+            and of completed ones below; ``mse_gradient_norm`` and
+            ``adversarial_gradient_norm``, the L2 norms over all the generator's
+            trainable weights of the gradients of the hole MSE and of
+            ``adversarial_weight × adversarial``; ``adversarial_share``, their
+            ratio; ``gradient_cosine``, the cosine between them (0 when either is 0).
+
+        Example:
+            >>> batch = next(iter(make_dataset(x_val, "gan_rectangle", real_masks=True)))
+            >>> gan.diagnose(*batch)["adversarial_share"]               # doctest: +SKIP
+            0.031
+        """
+        statistics = [(variable, keras.ops.convert_to_numpy(variable)) for variable in
+                      self.generator.non_trainable_variables
+                      + self.discriminator.non_trainable_variables]
+        try:
+            return _joint_figures(self, inputs, tf.convert_to_tensor(real, tf.float32))
+        finally:
+            for variable, value in statistics:
+                variable.assign(value)
+
     def test_step(self, data):
         inputs, real = data[0], data[1]
         generated = self.generator({"image": inputs["image"], "mask": inputs["mask"]},
@@ -411,6 +449,51 @@ class InpaintingGAN(keras.Model):
         config["discriminator"] = keras.saving.deserialize_keras_object(
             config["discriminator"])
         return cls(**config)
+
+
+def _joint_figures(gan, inputs, real) -> dict:
+    """`InpaintingGAN.diagnose` without the restoring of the BatchNorm statistics."""
+    image = tf.convert_to_tensor(inputs["image"], tf.float32)
+    hole = tf.convert_to_tensor(inputs["mask"], tf.float32)
+    real_hole = tf.convert_to_tensor(inputs.get("real_mask", hole), tf.float32)
+    variables = gan.generator.trainable_variables
+    with tf.GradientTape(persistent=True) as tape:
+        generated = gan.generator({"image": image, "mask": hole}, training=True)
+        completed = composite(generated, real, hole)
+        fake_scores = tf.cast(gan.discriminator({"image": completed, "mask": hole},
+                                                training=True), tf.float32)
+        real_scores = tf.cast(gan.discriminator({"image": real, "mask": real_hole},
+                                                training=True), tf.float32)
+        hole_mse = hole_mse_terms(real, generated, hole)
+        adversarial = least_squares_terms(fake_scores, 1.0)
+        weighted = gan.adversarial_weight * adversarial
+    mse_gradients = _dense_gradients(tape.gradient(hole_mse, variables), variables)
+    adversarial_gradients = _dense_gradients(tape.gradient(weighted, variables), variables)
+    del tape
+    mse_norm = float(tf.linalg.global_norm(mse_gradients))
+    adversarial_norm = float(tf.linalg.global_norm(adversarial_gradients))
+    dot = float(tf.add_n([tf.reduce_sum(a * b)
+                          for a, b in zip(mse_gradients, adversarial_gradients)]))
+    correct = tf.concat([real_scores > 0.5, fake_scores < 0.5], axis=0)
+    return {
+        "hole_mse": float(hole_mse), "adversarial": float(adversarial),
+        "fake_err": float(least_squares_terms(fake_scores, 0.0)),
+        "real_err": float(least_squares_terms(real_scores, 1.0)),
+        "fake_score": float(tf.reduce_mean(fake_scores)),
+        "real_score": float(tf.reduce_mean(real_scores)),
+        "discriminator_accuracy": float(tf.reduce_mean(tf.cast(correct, tf.float32))),
+        "mse_gradient_norm": mse_norm, "adversarial_gradient_norm": adversarial_norm,
+        "adversarial_share": adversarial_norm / mse_norm if mse_norm else 0.0,
+        "gradient_cosine": (dot / (mse_norm * adversarial_norm)
+                            if mse_norm and adversarial_norm else 0.0),
+    }
+
+
+def _dense_gradients(gradients, variables) -> list:
+    """Gradients as float32 tensors, zeros where a weight does not reach the loss."""
+    return [tf.zeros(variable.shape, tf.float32) if gradient is None
+            else tf.cast(tf.convert_to_tensor(gradient), tf.float32)
+            for gradient, variable in zip(gradients, variables)]
 
 
 class _PhaseSwitch(keras.callbacks.Callback):

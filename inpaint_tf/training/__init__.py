@@ -8,6 +8,7 @@
 - `data`: what a config trains and scores on (the CIFAR-10 split or a photo folder).
 - `loop`: `train`, the fit loop with its per-epoch record, resume, final evaluation
   and files.
+- `gan_diagnostics`: a GAN run's adversarial game per checkpoint (`diagnose_gan_run`).
 
 Example:
     >>> from inpaint_tf.training import train
@@ -24,8 +25,10 @@ _EXPORTS = {
     "RunFolder": "inpaint_tf.training.run_folders",
     "load_training_data": "inpaint_tf.training.data",
     "train": "inpaint_tf.training.loop",
+    "diagnose_gan_run": "inpaint_tf.training.gan_diagnostics",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(
     globals(), _EXPORTS,
-    ("precision", "distribution", "schedules", "building", "run_folders", "data", "loop"))
+    ("precision", "distribution", "schedules", "building", "run_folders", "data", "loop",
+     "gan_diagnostics"))
