@@ -166,7 +166,8 @@ def test_results_md_rows_of_our_runs_are_the_records():
     hole_rows = _results_rows("model", "masks", "hole MAE")
     for run in ("own_unet_boxes", "own_unet_irregular", "exp3_conv_autoencoder_irregular",
                 "exp1_conv_autoencoder_center_box", "exp2_conv_autoencoder_random_box",
-                "exp4_pconv_autoencoder_random_box", "exp5_pconv_autoencoder_irregular"):
+                "exp4_pconv_autoencoder_random_box", "exp5_pconv_autoencoder_irregular",
+                "exp6_gan_rectangle_b32"):
         metrics = _metrics(run)
         scored = {metrics["test"]["masks"]: metrics["test"]}
         scored.update({row["masks"]: row for row in metrics.get("evaluations", [])
@@ -280,6 +281,76 @@ def test_the_results_summary_is_the_records_and_results_md():
     assert "falls below Navier–Stokes on holes over 40 %" in text
     assert bins[("exp3_conv_autoencoder_irregular", "40-60%")] < \
         bins[("navier_stokes", "40-60%")]
+
+
+def _exp6_record():
+    run = RECORDS / "exp6_gan_rectangle_b32"
+    log = [line.split(",") for line in (run / "log.csv").read_text().split()]
+    curve = [float(row[log[0].index("val_hole_psnr")]) for row in log[1:]]
+    diagnostics = json.loads((run / "diagnostics.json").read_text())["rows"]
+    assert [row["epoch"] for row in diagnostics] == list(range(1, len(curve) + 1))
+    return _metrics("exp6_gan_rectangle_b32"), curve, diagnostics
+
+
+def test_the_exp6_summary_is_its_record_and_diagnostics():
+    text = " ".join(section(STUDY, "Results").split())
+    metrics, curve, diagnostics = _exp6_record()
+    epochs, study_epochs, minutes, mse, study_mse, psnr, margin, passes = re.search(
+        r"exp6, the GAN, run for (\d+) of its (\d+) epochs \((\S+) min here\), is short of "
+        r"its study row \(hole MSE (\S+) against (\S+), clamped output over the hole\) at "
+        r"(\S+) dB, (\S+) dB above Navier–Stokes on the same GAN rectangles; its validation "
+        r"figure passes Navier–Stokes after epoch (\d+)", text).groups()
+    test = metrics["test"]
+    assert int(epochs) == metrics["epochs"] == len(curve)
+    assert int(study_epochs) == load_config("exp6_gan_rectangle_b32").training.epochs
+    assert shows(minutes, metrics["train_seconds"] / 60)
+    assert shows(mse, test["hole_mse"]) and shows(study_mse, STUDY_RESULTS[6]["mse"])
+    assert test["hole_mse"] > STUDY_RESULTS[6]["mse"]
+    assert shows(psnr, test["hole_psnr"])
+    assert shows(margin, test["hole_psnr"] - float(_ns_psnr("gan_rectangle")))
+    ns_validation = _exp6_ns_validation()
+    first = next(i for i, value in enumerate(curve, 1) if value > ns_validation)
+    assert int(passes) == first and min(curve[first - 1:]) > ns_validation
+    chance = int(re.search(r"no better than chance for (\w+) epochs", text).group(1)
+                 .replace("five", "5"))
+    assert all(row["discriminator_accuracy"] < 0.6 for row in diagnostics[:chance])
+    assert diagnostics[chance]["discriminator_accuracy"] > 0.8
+    assert "stays under 1 % of the hole MSE's until then" in text
+    assert all(row["adversarial_share"] < 0.01 for row in diagnostics[:chance])
+
+
+def _exp6_ns_validation() -> float:
+    rows = [r for r in _results_rows("run", "validation masks", "NS validation PSNR (dB)")
+            if r["run"] == "exp6_gan_rectangle_b32"]
+    assert len(rows) == 1
+    return float(rows[0]["NS validation PSNR (dB)"])
+
+
+def test_the_exp6_notes_are_its_log_and_diagnostics():
+    notes = " ".join((ROOT / "experiments" / "results_notes.md").read_text().split())
+    _, curve, diagnostics = _exp6_record()
+    printed = re.search(r"validation hole PSNR after each epoch: ([\d., ]+) dB", notes).group(1)
+    assert printed.split(", ") == [f"{value:.2f}" for value in curve]
+    assert f"same validation images ({_exp6_ns_validation():.2f} dB)" in notes
+
+    def spread(text, values, scale=1.0):
+        low, high = re.search(text, notes).groups()
+        return shows(low, min(values) * scale) and shows(high, max(values) * scale)
+
+    early, late = diagnostics[:5], diagnostics[6:]
+    assert spread(r"\(accuracy (\S+)–(\S+), scores near 0.5",
+                  [r["discriminator_accuracy"] for r in early])
+    assert spread(r"gradient on the generator is (\S+)–(\S+) % of the hole MSE's",
+                  [r["adversarial_share"] for r in early], 100)
+    assert shows(re.search(r"accuracy (\S+) after epoch 6", notes).group(1),
+                 diagnostics[5]["discriminator_accuracy"])
+    assert spread(r"(\S+)–(\S+) after epochs 7–10", [r["discriminator_accuracy"] for r in late])
+    low, high = re.search(r"grows to (\d+)–(\d+) % of the MSE's", notes).groups()
+    assert int(low) <= min(r["adversarial_share"] for r in late) * 100
+    assert max(r["adversarial_share"] for r in late) * 100 <= int(high)
+    cosines = [r["gradient_cosine"] for r in diagnostics]
+    low, high = re.search(r"\(−(\S+) to (\S+) over all ten epochs\)", notes).groups()
+    assert shows(low, -min(cosines)) and shows(high, max(cosines))
 
 
 def test_the_dice_ceiling_is_the_records():
