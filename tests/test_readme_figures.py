@@ -319,6 +319,20 @@ def test_the_exp6_summary_is_its_record_and_diagnostics():
     assert all(row["adversarial_share"] < 0.01 for row in diagnostics[:chance])
 
 
+def test_the_guide_says_why_the_gan_is_not_released():
+    text = " ".join(INPAINTING.split())
+    epochs, margin, psnr, below = re.search(
+        r"after (\d+) of its 30 epochs it is (\S+) dB above Navier–Stokes on GAN rectangles "
+        r"\((\S+) dB, `experiments/RESULTS.md`\), (\S+) dB below `own_unet_boxes`",
+        text).groups()
+    gan = _metrics("exp6_gan_rectangle_b32")
+    boxes = next(row for row in _metrics("own_unet_boxes")["evaluations"]
+                 if row["masks"] == "gan_rectangle" and row["mask_seed"] == M.EVAL_SEED)
+    assert int(epochs) == gan["epochs"] and shows(psnr, gan["test"]["hole_psnr"])
+    assert shows(margin, gan["test"]["hole_psnr"] - float(_ns_psnr("gan_rectangle")))
+    assert shows(below, boxes["hole_psnr"] - gan["test"]["hole_psnr"])
+
+
 def _exp6_ns_validation() -> float:
     rows = [r for r in _results_rows("run", "validation masks", "NS validation PSNR (dB)")
             if r["run"] == "exp6_gan_rectangle_b32"]
