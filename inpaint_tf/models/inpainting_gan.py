@@ -409,7 +409,7 @@ class InpaintingGAN(keras.Model):
         Example:
             >>> batch = next(iter(make_dataset(x_val, "gan_rectangle", real_masks=True)))
             >>> gan.diagnose(*batch)["adversarial_share"]               # doctest: +SKIP
-            0.031
+            0.087
         """
         statistics = [(variable, keras.ops.convert_to_numpy(variable)) for variable in
                       self.generator.non_trainable_variables

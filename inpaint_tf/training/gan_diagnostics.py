@@ -7,9 +7,9 @@ the run's validation images with its validation holes; the real images go to the
 discriminator with holes of another fixed set, as training pairs them with fresh ones.
 
 Example:
-    >>> rows = diagnose_gan_run("runs/exp6", ["runs/exp6/checkpoints/epoch_0012.weights.h5"])
+    >>> rows = diagnose_gan_run("runs/exp6", ["runs/exp6/checkpoints/epoch_0010.weights.h5"])
     >>> rows[0]["adversarial_share"]                                     # doctest: +SKIP
-    0.004
+    0.087
 """
 
 from __future__ import annotations
