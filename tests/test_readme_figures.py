@@ -346,6 +346,12 @@ def test_the_exp6_notes_are_its_log_and_diagnostics():
     printed = re.search(r"validation hole PSNR after each epoch: ([\d., ]+) dB", notes).group(1)
     assert printed.split(", ") == [f"{value:.2f}" for value in curve]
     assert f"same validation images ({_exp6_ns_validation():.2f} dB)" in notes
+    best, epoch = re.search(r"to a best of (\S+) dB after epoch (\d+)", notes).groups()
+    assert shows(best, max(curve)) and curve.index(max(curve)) + 1 == int(epoch)
+    test = _metrics("exp6_gan_rectangle_b32")["test"]
+    under, study = re.search(r"and (\S+) dB under the study's figure \((\S+)\)", notes).groups()
+    assert shows(study, -10 * np.log10(STUDY_RESULTS[6]["mse"]))
+    assert shows(under, float(study) - test["hole_psnr"])
 
     def spread(text, values, scale=1.0):
         low, high = re.search(text, notes).groups()

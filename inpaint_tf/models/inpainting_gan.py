@@ -467,8 +467,11 @@ def _joint_figures(gan, inputs, real) -> dict:
         hole_mse = hole_mse_terms(real, generated, hole)
         adversarial = least_squares_terms(fake_scores, 1.0)
         weighted = gan.adversarial_weight * adversarial
-    mse_gradients = _dense_gradients(tape.gradient(hole_mse, variables), variables)
-    adversarial_gradients = _dense_gradients(tape.gradient(weighted, variables), variables)
+    # Zeros, not None, for a weight a loss does not reach.
+    mse_gradients, adversarial_gradients = (
+        [tf.cast(g, tf.float32) for g in tape.gradient(
+            loss, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)]
+        for loss in (hole_mse, weighted))
     del tape
     mse_norm = float(tf.linalg.global_norm(mse_gradients))
     adversarial_norm = float(tf.linalg.global_norm(adversarial_gradients))
@@ -487,13 +490,6 @@ def _joint_figures(gan, inputs, real) -> dict:
         "gradient_cosine": (dot / (mse_norm * adversarial_norm)
                             if mse_norm and adversarial_norm else 0.0),
     }
-
-
-def _dense_gradients(gradients, variables) -> list:
-    """Gradients as float32 tensors, zeros where a weight does not reach the loss."""
-    return [tf.zeros(variable.shape, tf.float32) if gradient is None
-            else tf.cast(tf.convert_to_tensor(gradient), tf.float32)
-            for gradient, variable in zip(gradients, variables)]
 
 
 class _PhaseSwitch(keras.callbacks.Callback):

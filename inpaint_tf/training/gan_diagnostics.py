@@ -37,10 +37,11 @@ def diagnostic_batches(config, split: Split, images: int):
     ``(inputs, real)`` float32 batches, holes of the validation set, real masks apart."""
     check_positive_int(images, "images")
     batch = config.training.batch_size
-    count = min(images, len(split.validation.images)) // batch * batch
+    available = min(images, len(split.validation.images))
+    count = available // batch * batch
     if count == 0:
         raise ValueError(f"Diagnostics need at least one batch of {batch} validation images; "
-                         f"{min(images, len(split.validation.images))} are available")
+                         f"{available} are available")
     real = split.validation.images[:count].astype(np.float32) / 255.0
     height, width = real.shape[1:3]
     kind = config.data.masks
