@@ -23,7 +23,7 @@ A config has four tables; every key is optional except ``model.kind``::
     optimizer = "adam"
     learning_rate = 0.001
     schedule = "constant"             # constant | cosine | one_cycle (over all epochs)
-    loss = "mae"                      # mae | mse | hole_mse | masked_l1 | pconv (autoencoders)
+    loss = "mae"                      # mae | mse | hole_mse | hole_edge_mse | masked_l1 | pconv
     seed = 0
 
     [gan]                             # glcic_gan only
@@ -66,8 +66,9 @@ MODEL_BUILDERS = {"unet_autoencoder": "build_unet_autoencoder", "pconv_unet": "b
 MODEL_KINDS = tuple(MODEL_BUILDERS)
 """The model kinds a config's ``[model] kind`` may name."""
 # hole_mse: each image's mean squared error over its hole pixels, so a small hole
-# weighs as much as a large one (inpaint_tf.losses.MaskedL2, normalize="region").
-LOSSES = ("mae", "mse", "hole_mse", "masked_l1", "pconv")
+# weighs as much as a large one (inpaint_tf.losses.MaskedL2, normalize="region");
+# hole_edge_mse adds the MSE of its gradients at the hole (inpaint_tf.losses.HoleEdgeL2).
+LOSSES = ("mae", "mse", "hole_mse", "hole_edge_mse", "masked_l1", "pconv")
 """The losses a config's ``[training] loss`` may name."""
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 """The optimizers a config's ``[training] optimizer`` may name."""

@@ -198,6 +198,63 @@ class MaskedL2(_MaskedPointwise):
         return ops.square(difference)
 
 
+def _edge_pairs(error, hole):
+    """Squared differences of the error between horizontal and vertical neighbours
+    where either pixel is a hole pixel (the hole's inside and its seam), and those
+    pairs' count, per image."""
+    sums, counts = 0.0, 0.0
+    for axis in (1, 2):
+        size = ops.shape(error)[axis]
+        first = [slice(None)] * 4
+        second = [slice(None)] * 4
+        first[axis], second[axis] = slice(0, size - 1), slice(1, size)
+        step = error[tuple(second)] - error[tuple(first)]
+        pairs = ops.maximum(hole[tuple(second)], hole[tuple(first)])
+        sums = sums + ops.sum(pairs * ops.square(step), axis=(1, 2, 3))
+        counts = counts + ops.sum(pairs, axis=(1, 2, 3))
+    return sums, counts
+
+
+@keras.saving.register_keras_serializable(package="inpaint_tf")
+class HoleEdgeL2(_MaskedLoss):
+    """Each image's hole MSE plus ``gradient_weight`` times its gradient MSE at the hole.
+
+    The gradient term is the mean squared error of the image's horizontal and
+    vertical differences ``(ŷ[i+1] − ŷ[i]) − (y[i+1] − y[i])`` over the neighbour
+    pairs that touch the hole: inside it, and across its border, where a fill that
+    is right on average but blurs an edge or leaves a seam against the known pixels
+    pays twice. Both terms are per-image means (as ``MaskedL2(1, 0, "region")``, the
+    configs' ``hole_mse``), so a small hole weighs as much as a large one; an image
+    without hole adds 0.
+
+    Args:
+        gradient_weight: weight of the gradient term (>= 0; 0 is ``hole_mse``).
+        name: loss name.
+        reduction: Keras reduction of the per-image values over the batch.
+
+    Example:
+        >>> import numpy as np
+        >>> y = np.zeros((1, 1, 3, 1)); p = np.array([0.0, 2.0, 0.0]).reshape(1, 1, 3, 1)
+        >>> hole = np.array([0, 1, 0]).reshape(1, 1, 3, 1)
+        >>> float(HoleEdgeL2(gradient_weight=1.0)(y, p, sample_weight=hole))  # 4 + (4 + 4) / 2
+        8.0
+    """
+
+    def __init__(self, gradient_weight: float = 1.0, name: str = "hole_edge_l2",
+                 reduction="sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+        self.gradient_weight = _check_weight(gradient_weight, "gradient_weight")
+
+    def per_image(self, y_true, y_pred, hole):
+        error = y_pred - y_true
+        holes = _masked_terms(ops.square(error), hole, "region")[1]
+        sums, counts = _edge_pairs(error, hole)
+        return holes + self.gradient_weight * ops.divide_no_nan(sums, counts)
+
+    def get_config(self):
+        return {**super().get_config(), "gradient_weight": self.gradient_weight}
+
+
 def build_vgg16_features(weights="imagenet") -> keras.Model:
     """Frozen VGG16 returning its pool1, pool2 and pool3 features, in float32.
 

@@ -270,11 +270,85 @@ def test_offline_imagenet_weights_give_a_clear_error(monkeypatch):
         L.PConvLoss()
 
 
+# --------------------------------------------------------------------------- HoleEdgeL2
+
+
+def _hole_edge_reference(y, p, hole, gradient_weight):
+    """Each image's hole MSE plus its gradient MSE over the neighbour pairs touching the
+    hole, pair by pair in plain loops."""
+    values = []
+    for image, prediction, mask in zip(y, p, hole):
+        error = prediction - image
+        height, width, channels = error.shape
+        inside = [error[i, j, c] ** 2 for i in range(height) for j in range(width)
+                  for c in range(channels) if mask[i, j, 0]]
+        pairs = []
+        for i in range(height):
+            for j in range(width):
+                for di, dj in ((0, 1), (1, 0)):
+                    k, m = i + di, j + dj
+                    if k < height and m < width and (mask[i, j, 0] or mask[k, m, 0]):
+                        pairs += [(error[k, m, c] - error[i, j, c]) ** 2
+                                  for c in range(channels)]
+        values.append((np.mean(inside) if inside else 0.0)
+                      + gradient_weight * (np.mean(pairs) if pairs else 0.0))
+    return np.array(values)
+
+
+@pytest.mark.parametrize("gradient_weight", [0.0, 1.0, 2.5])
+def test_hole_edge_loss_matches_a_pair_by_pair_reference(gradient_weight, rng):
+    y = rng.uniform(size=(3, 5, 6, 3)).astype(np.float32)
+    p = rng.uniform(size=y.shape).astype(np.float32)
+    hole = (rng.uniform(size=(3, 5, 6, 1)) > 0.6).astype(np.float32)
+    hole[2] = 0  # an image without hole adds 0
+    loss = L.HoleEdgeL2(gradient_weight=gradient_weight, reduction=None)
+    expected = _hole_edge_reference(y, p, hole, gradient_weight)
+    np.testing.assert_allclose(loss(y, p, sample_weight=hole), expected, rtol=1e-5)
+    assert expected[2] == 0 and expected[0] > 0
+
+
+def test_hole_edge_loss_without_gradient_term_is_the_hole_mse(rng):
+    y = rng.uniform(size=(2, 8, 8, 3)).astype(np.float32)
+    p = rng.uniform(size=y.shape).astype(np.float32)
+    hole = (rng.uniform(size=(2, 8, 8, 1)) > 0.5).astype(np.float32)
+    plain = L.MaskedL2(hole_weight=1.0, valid_weight=0.0, normalize="region")
+    assert float(L.HoleEdgeL2(0.0)(y, p, sample_weight=hole)) == \
+        pytest.approx(float(plain(y, p, sample_weight=hole)), rel=1e-6)
+
+
+def test_hole_edge_loss_charges_a_seam_that_the_hole_mse_misses():
+    """A fill one step too bright everywhere in the hole and a fill with the same errors in
+    a checkerboard have the same hole MSE; the smooth offset only breaks the hole's border,
+    the checkerboard every pair inside it too."""
+    y = np.zeros((1, 6, 6, 1), np.float32)
+    hole = np.zeros_like(y)
+    hole[0, 2:4, 2:4] = 1
+    offset = y + 0.1 * hole
+    checker = y + 0.1 * hole * (np.indices((6, 6)).sum(0) % 2 * 2 - 1)[None, ..., None]
+    loss = L.HoleEdgeL2(gradient_weight=1.0)
+    mse = L.MaskedL2(1.0, 0.0, normalize="region")
+    assert float(mse(y, offset, sample_weight=hole)) == pytest.approx(
+        float(mse(y, checker, sample_weight=hole)))
+    # offset: the 8 border pairs step by 0.1, the 4 inner pairs not at all (12 pairs touch)
+    assert float(loss(y, offset, sample_weight=hole)) == pytest.approx(0.01 + 8 * 0.01 / 12)
+    assert float(loss(y, checker, sample_weight=hole)) == \
+        pytest.approx(0.01 + (8 * 0.01 + 4 * 0.04) / 12)
+
+
+def test_hole_edge_mse_is_a_config_loss_fed_the_mask():
+    from inpaint_tf.configs import LOSSES, load_config
+    from inpaint_tf.training.building import _loss, uses_mask_weights
+    config = load_config("experiments/photo_probes/v11_edges.toml")
+    assert config.training.loss == "hole_edge_mse" and "hole_edge_mse" in LOSSES
+    assert isinstance(_loss(config), L.HoleEdgeL2) and uses_mask_weights(config)
+
+
 # --------------------------------------------------------------------------- Keras contracts
 
 
 @pytest.mark.parametrize("make", [lambda: L.MaskedL1(3.0, 0.5, normalize="region"),
                                   lambda: L.MaskedL2(reduction="sum", name="l2"),
+                                  lambda: L.HoleEdgeL2(gradient_weight=0.5),
                                   lambda: L.PConvLoss(vgg_weights=None, style_weight=100)])
 def test_config_round_trip_and_registered_name(make):
     loss = make()
@@ -286,6 +360,7 @@ def test_config_round_trip_and_registered_name(make):
 @pytest.mark.parametrize("make", [
     lambda: L.MaskedL1(hole_weight=6.0),
     lambda: L.MaskedL2(normalize="region"),
+    lambda: L.HoleEdgeL2(),
     lambda: L.PConvLoss(vgg_weights=None),
 ])
 def test_mixed_bfloat16_computes_in_float32(make, rng):

@@ -16,7 +16,8 @@ import inspect
 from inpaint_tf.configs import MODEL_BUILDERS, ExperimentConfig
 from inpaint_tf.training.schedules import learning_rate_schedule, make_optimizer
 
-# The builder of the network that inpaints, by model kind.
+MASKED_LOSSES = ("masked_l1", "hole_mse", "hole_edge_mse", "pconv")
+"""The config losses that take the hole mask as `sample_weight`."""
 
 
 def _loss(config: ExperimentConfig):
@@ -33,12 +34,14 @@ def _loss(config: ExperimentConfig):
         return losses.MaskedL1(hole_weight=6.0, valid_weight=1.0)
     if name == "hole_mse":
         return losses.MaskedL2(hole_weight=1.0, valid_weight=0.0, normalize="region")
+    if name == "hole_edge_mse":
+        return losses.HoleEdgeL2(gradient_weight=1.0)
     return losses.PConvLoss(vgg_weights=config.model.options.get("vgg_weights", "imagenet"))
 
 
 def uses_mask_weights(config: ExperimentConfig) -> bool:
     """Masked losses receive the hole mask as `sample_weight` from the dataset."""
-    return not config.is_gan and config.training.loss in ("masked_l1", "hole_mse", "pconv")
+    return not config.is_gan and config.training.loss in MASKED_LOSSES
 
 
 def _call_builder(builder, input_shape, options: dict, **defaults):
