@@ -421,3 +421,52 @@ def test_append_section_creates_the_file_with_its_header(tmp_path):
     _report.append_section(path, "## second\n")
     text = path.read_text()
     assert text.startswith("# Benchmarks") and text.index("## first") < text.index("## second")
+
+
+def _probe_metrics(folder: Path, psnr: dict, classical: dict, seed: int = 7) -> Path:
+    """A scored probe run folder: the model's row and the five classical rows per family."""
+    rows = []
+    for kind, model_psnr in psnr.items():
+        rows += [{"name": name, "masks": kind, "mask_seed": seed, "hole_psnr": value,
+                  "seconds_per_photo": 0.5, "n": 32} for name, value in classical[kind].items()]
+        rows.append({"name": folder.name, "masks": kind, "mask_seed": seed,
+                     "hole_psnr": model_psnr, "seconds_per_photo": 0.25, "n": 32})
+    folder.mkdir()
+    (folder / "metrics.json").write_text(json.dumps({
+        "config": folder.name, "epochs": 4, "steps_per_epoch": 250, "batch_size": 32,
+        "train_seconds": 600.0, "device": "CPU", "precision": "mixed_bfloat16",
+        "photo_evaluations": rows}))
+    return folder
+
+
+def test_the_photo_probes_table_takes_the_best_of_the_five_per_family(tmp_path, capsys):
+    import photo_probes
+
+    classical = {"thin_strokes": {"navier_stokes": 23.0, "telea": 22.9, "biharmonic": 23.5,
+                                  "fsr_fast": 22.1, "fsr_best": 22.2},
+                 "object_boxes": {"navier_stokes": 17.6, "telea": 17.9, "biharmonic": 15.1,
+                                  "fsr_fast": 18.1, "fsr_best": 19.0}}
+    run = _probe_metrics(tmp_path / "v5", {"thin_strokes": 24.0, "object_boxes": 18.5},
+                         classical)
+    record = photo_probes.main([str(run), "--json", str(tmp_path / "record.json")])
+    (row,) = record["probes"]
+    assert (row["probe"], row["steps"], row["train_minutes"]) == ("v5", 1000, 10.0)
+    thin, boxes = row["families"]["thin_strokes"], row["families"]["object_boxes"]
+    assert thin["best_classical"] == "biharmonic" and thin["margin_db"] == pytest.approx(0.5)
+    assert boxes["best_classical"] == "fsr_best" and boxes["margin_db"] == pytest.approx(-0.5)
+    assert json.loads((tmp_path / "record.json").read_text()) == record
+    text = capsys.readouterr().out
+    assert "| v5 | 1,000 | 10.0 | 24.00 (+0.50) | – | – | 18.50 (-0.50) |" in text
+    assert "object_boxes fsr_best 19.00 dB" in text
+
+
+def test_the_photo_probes_table_refuses_a_probe_scored_without_every_classical_method(
+        tmp_path):
+    import photo_probes
+
+    run = _probe_metrics(tmp_path / "v9", {"blobs": 24.0},
+                         {"blobs": {"navier_stokes": 22.8, "telea": 22.3}})
+    with pytest.raises(ValueError, match="--baselines all"):
+        photo_probes.probe_row(run, 7)
+    with pytest.raises(ValueError, match="no photo evaluation of mask seed 8"):
+        photo_probes.probe_row(run, 8)
