@@ -1,5 +1,6 @@
 """The photo probes' table: each probe run's pooled hole PSNR on the held-out photos, its
-margin over the best of the five classical methods per family, and its training time.
+margin over the best of the five classical methods per family, its training time and
+its seconds per photo (over the families scored).
 
 A probe is a short photo run (`experiments/photo_probes/*.toml`) scored by
 ``inpaint-tf evaluate RUN --held-out-photos --seed 7 --baselines all`` (four families);
@@ -48,7 +49,10 @@ def probe_row(run: Path, seed: int) -> dict:
                           "photos": model[-1]["n"]}
     if not families:
         raise ValueError(f"{run}: no photo evaluation of mask seed {seed} in its metrics.json")
+    seconds = [f["seconds_per_photo"] * f["photos"] for f in families.values()]
+    photos = sum(f["photos"] for f in families.values())
     return {"probe": metrics["config"], "steps": metrics["epochs"] * metrics["steps_per_epoch"],
+            "seconds_per_photo": sum(seconds) / photos,
             "batch_size": metrics["batch_size"], "train_minutes": metrics["train_seconds"] / 60,
             "device": metrics["device"], "precision": metrics["precision"],
             "families": families}
@@ -57,8 +61,8 @@ def probe_row(run: Path, seed: int) -> dict:
 def table(rows: list[dict]) -> str:
     """The probes as Markdown: PSNR and margin over the best classical method per family."""
     head = ("| probe | steps | training (min) | "
-            + " | ".join(f"{k} PSNR (margin)" for k in FAMILIES) + " |")
-    lines = [head, "|" + "---|" * (3 + len(FAMILIES))]
+            + " | ".join(f"{k} PSNR (margin)" for k in FAMILIES) + " | model s/photo |")
+    lines = [head, "|" + "---|" * (4 + len(FAMILIES))]
     for row in rows:
         cells = []
         for kind in FAMILIES:
@@ -66,7 +70,7 @@ def table(rows: list[dict]) -> str:
             cells.append("–" if figures is None else
                          f"{figures['psnr']:.2f} ({figures['margin_db']:+.2f})")
         lines.append(f"| {row['probe']} | {row['steps']:,} | {row['train_minutes']:.1f} | "
-                     + " | ".join(cells) + " |")
+                     + " | ".join(cells) + f" | {row['seconds_per_photo']:.2f} |")
     best = {k: r["families"][k] for r in rows for k in FAMILIES if k in r["families"]}
     lines.append("")
     lines.append("Best classical method per family: " + ", ".join(

@@ -456,7 +456,8 @@ def test_the_photo_probes_table_takes_the_best_of_the_five_per_family(tmp_path, 
     assert boxes["best_classical"] == "fsr_best" and boxes["margin_db"] == pytest.approx(-0.5)
     assert json.loads((tmp_path / "record.json").read_text()) == record
     text = capsys.readouterr().out
-    assert "| v5 | 1,000 | 10.0 | 24.00 (+0.50) | – | – | 18.50 (-0.50) |" in text
+    assert row["seconds_per_photo"] == pytest.approx(0.25)
+    assert "| v5 | 1,000 | 10.0 | 24.00 (+0.50) | – | – | 18.50 (-0.50) | 0.25 |" in text
     assert "object_boxes fsr_best 19.00 dB" in text
 
 
