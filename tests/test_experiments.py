@@ -110,3 +110,44 @@ def test_every_model_kind_names_a_builder_of_the_models_namespace():
     for kind, builder in X.MODEL_BUILDERS.items():
         assert callable(getattr(models, builder)), kind
         assert builder in models.__all__, kind
+
+
+PROBES = Path(__file__).parents[1] / "experiments" / "photo_probes"
+# Each probe is the released photo recipe for 1,000 steps with the changes it names.
+PROBE_CHANGES = {
+    "v5": {},
+    "v7_wide": {"model.options.filters": [48, 96, 192, 384],
+                "model.options.bottleneck_filters": 384},
+    "v8_deep": {"model.options.filters": [32, 64, 128, 256, 256]},
+    "v9_lr": {"training.learning_rate": 0.002},
+    "v11_edges": {"training.loss": "hole_edge_mse"},
+    "v12_lr_edges": {"training.learning_rate": 0.002, "training.loss": "hole_edge_mse"},
+}
+
+
+def _flat(config) -> dict:
+    import dataclasses
+    flat = {}
+    for table in ("model", "data", "training"):
+        for key, value in dataclasses.asdict(getattr(config, table)).items():
+            if key == "options":
+                flat.update({f"model.options.{k}": v for k, v in value.items()})
+            else:
+                flat[f"{table}.{key}"] = value
+    return flat
+
+
+def test_each_photo_probe_is_the_released_recipe_with_the_changes_it_names(tmp_path):
+    released = _flat(X.load_config(Path(__file__).parents[1] / "experiments" / "photo_unet.toml"))
+    assert sorted(p.stem for p in PROBES.glob("*.toml")) == sorted(PROBE_CHANGES)
+    for name, changes in PROBE_CHANGES.items():
+        config = X.load_config(PROBES / f"{name}.toml")
+        assert config.name == name
+        X.save_config(config, tmp_path / "copy.toml")
+        assert X.load_config(tmp_path / "copy.toml") == config
+        flat = _flat(config)
+        assert config.training.epochs * config.training.steps_per_epoch == 1000
+        differing = {k: v for k, v in flat.items() if released.get(k) != v
+                     and k != "training.epochs"}
+        assert {k: list(v) if isinstance(v, tuple) else v for k, v in differing.items()} \
+            == changes, name
