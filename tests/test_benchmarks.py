@@ -471,3 +471,20 @@ def test_the_photo_probes_table_refuses_a_probe_scored_without_every_classical_m
         photo_probes.probe_row(run, 7)
     with pytest.raises(ValueError, match="no photo evaluation of mask seed 8"):
         photo_probes.probe_row(run, 8)
+
+
+def test_photo_speed_resizes_to_the_megapixels_and_times_a_second_pass(tmp_path):
+    import photo_speed
+
+    image = np.zeros((300, 450, 3), np.uint8)
+    small = photo_speed.resized(image, 0.5)
+    assert abs(small.shape[0] * small.shape[1] - 500_000) < 1_000
+    assert small.shape[1] / small.shape[0] == pytest.approx(1.5, rel=1e-2)
+    calls = []
+    masks = [np.ones((4, 4), np.float32), np.zeros((4, 4), np.float32)]
+    row = photo_speed.time_family(lambda i, m: calls.append(m.mean()), [image, image], masks)
+    assert calls == [1.0, 0.0, 1.0, 0.0]  # one untimed pass, then the timed one
+    assert row["photos"] == 2 and row["hole_share"] == 0.5
+    assert 0 <= row["median_seconds"] <= row["p90_seconds"] <= row["max_seconds"]
+    text = photo_speed.markdown({"rows": [{"masks": "blobs", **row}]})
+    assert text.splitlines()[2].startswith("| blobs | 2 | 0.5000 | ")
