@@ -672,3 +672,50 @@ def test_the_photo_notes_classical_figures_are_the_stored_rows():
                            r"against FSR fast's (\S+) ", notes).groups()
     assert shows(best, thin["fsr_best"]) and shows(fast, thin["fsr_fast"])
     assert thin["fsr_best"] < thin["fsr_fast"]
+
+
+def test_the_photo_notes_probe_table_and_figures_are_its_record():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("photo_probes",
+                                                  ROOT / "benchmarks" / "photo_probes.py")
+    photo_probes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(photo_probes)
+    raw = (ROOT / "experiments" / "photo_notes.md").read_text()
+    notes = " ".join(raw.split())
+    record = json.loads((ROOT / "experiments" / "photo_probes" / "held_out.json").read_text())
+    assert record["mask_seed"] == 7
+    assert photo_probes.table(record["probes"]) in raw
+    probes = {row["probe"]: row for row in record["probes"]}
+    assert set(probes) >= {p.stem for p in (ROOT / "experiments" / "photo_probes").glob("*.toml")}
+
+    def family(probe, kind, key="psnr"):
+        return probes[probe]["families"][kind][key]
+
+    gains = [family("photo_unet", k) - family("v5", k)
+             for k in ("thin_strokes", "medium_strokes", "blobs")]
+    low, high = re.search(r"is (\S+) to (\S+) dB above its 1,000-step probe", notes).groups()
+    assert shows(low, min(gains)) and shows(high, max(gains))
+    slower, deep, base = re.search(r"and (\S+)× the time per photo \((\S+) s against (\S+)\)",
+                                   notes).groups()
+    assert shows(deep, probes["v8_deep"]["seconds_per_photo"])
+    assert shows(base, probes["v5"]["seconds_per_photo"])
+    assert shows(slower, probes["v8_deep"]["seconds_per_photo"]
+                 / probes["v5"]["seconds_per_photo"])
+    wide = probes["v7_wide"]
+    train, infer = re.search(r"for (\S+)× the training time and (\S+)× the time per photo",
+                             notes).groups()
+    assert shows(train, wide["train_minutes"] / probes["v5"]["train_minutes"])
+    assert shows(infer, wide["seconds_per_photo"] / probes["v5"]["seconds_per_photo"])
+    boxes = re.search(r"within (\S+) dB of v5, (\S+) dB under FSR best, and the released run "
+                      r"still (\S+) dB under it", notes).groups()
+    spread = max(abs(family(p, "object_boxes") - family("v5", "object_boxes"))
+                 for p in probes if p != "photo_unet")
+    assert float(boxes[0]) >= spread
+    assert shows(boxes[1], -family("v5", "object_boxes", "margin_db"))
+    assert shows(boxes[2], -family("photo_unet", "object_boxes", "margin_db"))
+    assert family("v5", "object_boxes", "best_classical") == "fsr_best"
+    medium = re.search(r"medium strokes \((\S+) dB\) need", notes).group(1)
+    assert shows(medium, family("photo_unet", "medium_strokes", "margin_db"))
+    for kind in ("thin_strokes", "blobs"):
+        assert family("photo_unet", kind, "margin_db") > 1.0
