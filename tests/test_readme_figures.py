@@ -719,3 +719,29 @@ def test_the_photo_notes_probe_table_and_figures_are_its_record():
     assert shows(medium, family("photo_unet", "medium_strokes", "margin_db"))
     for kind in ("thin_strokes", "blobs"):
         assert family("photo_unet", kind, "margin_db") > 1.0
+
+
+def test_the_photo_notes_test_set_margins_and_speed_are_the_records():
+    notes = " ".join((ROOT / "experiments" / "photo_notes.md").read_text().split())
+    rows = json.loads((RECORDS / "classical_photo_scores.json").read_text())["rows"]
+    model = {r["masks"]: r["hole_psnr"] for r in _metrics("photo_unet")["photo_evaluations"]
+             if r["name"] == "photo_unet" and r["mask_seed"] == M.EVAL_SEED}
+    found = re.search(r"margins there \(fixed masks\) are (\S+) dB on thin strokes \(FSR fast\), "
+                      r"(\S+) on medium strokes \(FSR fast\) and (\S+) on blobs \(FSR fast\)",
+                      notes)
+    assert found
+    for printed, kind in zip(found.groups(), ("thin_strokes", "medium_strokes", "blobs")):
+        classical = {r["key"]["method"]: r["row"]["hole_psnr"] for r in rows
+                     if r["key"]["masks"] == kind and r["key"]["mask_seed"] == M.EVAL_SEED}
+        assert set(classical) == set(PHOTO_BASELINES)
+        assert max(classical, key=classical.get) == "fsr_fast", kind
+        assert shows(printed, model[kind] - classical["fsr_fast"]), kind
+    record = json.loads((ROOT / "benchmarks" / "photo_speed.json").read_text())
+    assert record["model"] == "photo_unet" and record["megapixels"] == 0.5
+    speed = re.search(r"a median of (\S+) s per photo on thin strokes, (\S+) on medium strokes, "
+                      r"(\S+) on blobs and (\S+) on object boxes", notes).groups()
+    assert [r["masks"] for r in record["rows"]] == ["thin_strokes", "medium_strokes", "blobs",
+                                                    "object_boxes"]
+    for printed, row in zip(speed, record["rows"]):
+        assert shows(printed, row["median_seconds"]), row["masks"]
+    assert record["rows"][0]["median_seconds"] > 1.0  # the heading's claim
