@@ -21,10 +21,11 @@ import json
 import sys
 from pathlib import Path
 
+from inpaint_tf.evaluation.photos import PHOTO_BASELINES as CLASSICAL
+
 HERE = Path(__file__).resolve().parent
 RECORD = HERE.parent / "experiments" / "photo_probes" / "held_out.json"
 FAMILIES = ("thin_strokes", "medium_strokes", "blobs", "object_boxes")
-CLASSICAL = ("navier_stokes", "telea", "biharmonic", "fsr_fast", "fsr_best")
 
 
 def probe_row(run: Path, seed: int) -> dict:
