@@ -9,9 +9,15 @@ photo by photo. Run it on a quiet machine: the figures are absolute.
 
     python benchmarks/photo_speed.py --model photo_unet --photos FFDNet/testsets/Kodak24
 
+``--precision mixed`` rebuilds the model to compute in bfloat16 (on a CPU) with the same
+weights; the pooled hole PSNR of each family shows what that costs in quality:
+
+    python benchmarks/photo_speed.py --model photo_unet --photos FFDNet/testsets/Kodak24 \
+        --precision mixed --json benchmarks/photo_speed_mixed.json
+
 Prints a Markdown table (median, 90th percentile and slowest seconds per photo per
-family, and the first call's) and writes its record to ``benchmarks/photo_speed.json``
-unless ``--json`` says otherwise.
+family, the first call's, and the hole PSNR) and writes its record to
+``benchmarks/photo_speed.json`` unless ``--json`` says otherwise.
 """
 
 from __future__ import annotations
@@ -44,30 +50,35 @@ def resized(image: np.ndarray, megapixels: float) -> np.ndarray:
 
 def time_family(predict, images, masks) -> dict:
     """One untimed pass over the photos (the first call's seconds kept), then one timed
-    photo by photo."""
+    photo by photo; the hole PSNR pooled over the timed pass's outputs."""
     first = None
     for image, mask in zip(images, masks):
         started = time.perf_counter()
         predict(image, mask)
         first = time.perf_counter() - started if first is None else first
-    seconds = []
+    seconds, squared, count = [], 0.0, 0
     for image, mask in zip(images, masks):
         started = time.perf_counter()
-        predict(image, mask)
+        output = predict(image, mask)
         seconds.append(time.perf_counter() - started)
+        hole = np.broadcast_to(np.reshape(mask, (*image.shape[:2], 1)) > 0.5, image.shape)
+        error = np.asarray(output, np.float64)[hole] - image[hole] / 255.0
+        squared, count = squared + float(np.sum(error ** 2)), count + error.size
     return {"photos": len(seconds), "median_seconds": float(np.median(seconds)),
             "p90_seconds": float(np.percentile(seconds, 90)), "max_seconds": max(seconds),
             "first_call_seconds": first,
-            "hole_share": float(np.mean([m.mean() for m in masks]))}
+            "hole_share": float(np.mean([m.mean() for m in masks])),
+            "hole_psnr": 10 * np.log10(count / squared) if squared else float("inf")}
 
 
 def markdown(record: dict) -> str:
-    lines = ["| family | photos | hole share | median s/photo | 90th pct | slowest | first call |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| family | photos | hole share | median s/photo | 90th pct | slowest | first call "
+             "| hole PSNR |", "|---|---|---|---|---|---|---|---|"]
     for row in record["rows"]:
         lines.append(f"| {row['masks']} | {row['photos']} | {row['hole_share']:.4f} | "
                      f"{row['median_seconds']:.3f} | {row['p90_seconds']:.3f} | "
-                     f"{row['max_seconds']:.3f} | {row['first_call_seconds']:.2f} |")
+                     f"{row['max_seconds']:.3f} | {row['first_call_seconds']:.2f} | "
+                     f"{row['hole_psnr']:.2f} |")
     return "\n".join(lines)
 
 
@@ -85,11 +96,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--photos", nargs="+", required=True, help="photo folders or files")
     parser.add_argument("--megapixels", type=float, default=0.5)
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
+    parser.add_argument("--precision", choices=("float32", "mixed"), default=None,
+                        help="rebuild the model to compute so (default: as stored)")
     parser.add_argument("--json", type=Path, default=HERE / "photo_speed.json")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     images = [resized(image, args.megapixels) for image in load_photo_set(args.photos).images]
-    model = load_inference_model(args.model)
+    model = load_inference_model(args.model, args.precision)
 
     def predict(image, mask):
         return inpaint(model, image, mask, verbose=0)
@@ -101,7 +114,8 @@ def main(argv=None) -> dict:
     record = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "command": " ".join(["python benchmarks/photo_speed.py",
                                    *(argv if argv is not None else sys.argv[1:])]),
-              "machine": machine(), "model": args.model, "megapixels": args.megapixels,
+              "machine": machine(), "model": args.model, "precision": args.precision,
+              "megapixels": args.megapixels,
               "sizes": sorted({image.shape[:2] for image in images}),
               "wall_seconds": round(time.perf_counter() - started, 1), "rows": rows}
     print(markdown(record))

@@ -134,6 +134,18 @@ def _configure_baselines(parser):
 baselines_command.configure = _configure_baselines
 
 
+def _add_reuse_only_option(parser):
+    parser.add_argument("--reuse-only", default=None, metavar="METHODS",
+                        help="with --classical-scores: classical methods (comma-separated) "
+                             "taken from FILE where stored, else left out, never computed")
+
+
+def _add_precision_option(parser):
+    parser.add_argument("--precision", choices=("float32", "mixed"), default=None,
+                        help="rebuild the model to compute in float32 or mixed (bfloat16 on "
+                             "a CPU: faster) with its weights (default: as stored)")
+
+
 def _baseline_names(text: str | None, every: tuple) -> tuple | None:
     """--baselines: None (the library's default), 'all' (`every`) or a list."""
     if text is None:
@@ -219,15 +231,16 @@ def evaluate_command(args):
         raise ValueError("Give the model once: as RUN_OR_MODEL or as --model")
     if args.photos or args.held_out_photos:
         return _evaluate_photos(args)
-    if args.classical_scores:
-        raise ValueError("--classical-scores goes with --photos or --held-out-photos")
+    if args.classical_scores or args.reuse_only:
+        raise ValueError("--classical-scores and --reuse-only go with --photos or "
+                         "--held-out-photos")
     from inpaint_tf.evaluation.runs import evaluate_run
 
     if args.masks and len(args.masks) > 1:
         raise ValueError("Give one --masks kind (several only with --photos)")
     row = evaluate_run(args.run or args.model, masks=args.masks[0] if args.masks else None,
                        n=args.n, data=args.data, seed=args.seed,
-                       area_bins=args.area_bins or None)
+                       area_bins=args.area_bins or None, precision=args.precision)
     _print_scores(row)
     _print_bins(row)
 
@@ -254,7 +267,8 @@ def _evaluate_photos(args):
                                   n=args.n, samples=args.samples,
                                   baselines=_baseline_names(args.baselines, PHOTO_BASELINES),
                                   progress=sys.stdout.isatty(),
-                                  classical_scores=args.classical_scores)
+                                  classical_scores=args.classical_scores,
+                                  reuse_only=args.reuse_only or (), precision=args.precision)
     table = photo_table(rows, name=rows[-1]["name"])
     print(format_markdown(table), format_markdown(photo_times(rows)), sep="\n\n")
     if args.out:
@@ -312,6 +326,8 @@ def _configure_evaluate(parser):
     parser.add_argument("--classical-scores", metavar="FILE",
                         help="with --photos: reuse the classical methods' rows stored in "
                              "FILE, store each one computed (default: RUN/classical_scores.json)")
+    _add_reuse_only_option(parser)
+    _add_precision_option(parser)
     _add_data_option(parser)
 
 
@@ -322,10 +338,14 @@ evaluate_command.configure = _configure_evaluate
          "manifest with its test figures).",
          "inpaint-tf release runs/own_unet_irregular")
 def release_command(args):
+    from inpaint_tf.evaluation.photos import PHOTO_BASELINES
     from inpaint_tf.presets.releasing import release_run
 
+    baselines = _baseline_names(args.baselines, PHOTO_BASELINES) or PHOTO_BASELINES
     path = release_run(args.run, args.name, folder=args.folder, data=args.data,
-                       photos=args.photos, classical_scores=args.classical_scores)
+                       photos=args.photos, baselines=baselines,
+                       classical_scores=args.classical_scores,
+                       reuse_only=args.reuse_only or ())
     print(f"release written: {path} and its weights beside it")
 
 
@@ -339,6 +359,10 @@ def _configure_release(parser):
     parser.add_argument("--classical-scores", metavar="FILE",
                         help="with --photos: reuse the classical methods' rows stored in "
                              "FILE, store each one computed (default: every row computed)")
+    parser.add_argument("--baselines", default=None,
+                        help="with --photos: the classical methods, comma-separated, or "
+                             "'all' (default: all five, fsr_best included: hours)")
+    _add_reuse_only_option(parser)
     _add_data_option(parser)
 
 
@@ -391,7 +415,8 @@ def inpaint_command(args):
     from inpaint_tf.inference.folders import inpaint_file
     from inpaint_tf.presets.loading import load_inference_model
 
-    holes = inpaint_file(load_inference_model(args.model), args.image, args.mask, args.out,
+    model = load_inference_model(args.model, args.precision)
+    holes = inpaint_file(model, args.image, args.mask, args.out,
                          windows=False if args.whole else "auto")
     print(f"wrote {args.out} ({holes} hole pixels filled)")
 
@@ -405,7 +430,7 @@ def _inpaint_folder(args):
         plan = plan_folder(args.images, mask=args.mask, masks=args.masks, out=args.out,
                            suffix=args.suffix, overwrite=args.overwrite,
                            skip_bad=args.skip_bad)
-        report = plan.run(load_inference_model(args.model),
+        report = plan.run(load_inference_model(args.model, args.precision),
                           windows=False if args.whole else "auto",
                           verbose=1 if sys.stdout.isatty() else 2)
     except PhotoError as error:
@@ -447,6 +472,7 @@ def _configure_inpaint(parser):
     parser.add_argument("--whole", action="store_true",
                         help="run the model over the whole image at once (default: on "
                              "windows around the holes when they cover less than half of it)")
+    _add_precision_option(parser)
 
 
 inpaint_command.configure = _configure_inpaint

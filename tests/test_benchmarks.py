@@ -481,10 +481,17 @@ def test_photo_speed_resizes_to_the_megapixels_and_times_a_second_pass(tmp_path)
     assert abs(small.shape[0] * small.shape[1] - 500_000) < 1_000
     assert small.shape[1] / small.shape[0] == pytest.approx(1.5, rel=1e-2)
     calls = []
-    masks = [np.ones((4, 4), np.float32), np.zeros((4, 4), np.float32)]
-    row = photo_speed.time_family(lambda i, m: calls.append(m.mean()), [image, image], masks)
+    masks = [np.ones((4, 4, 1), np.float32), np.zeros((4, 4, 1), np.float32)]
+    images = [np.full((4, 4, 3), 51, np.uint8)] * 2  # 0.2
+
+    def predict(image, mask):
+        calls.append(mask.mean())
+        return np.full(image.shape, 0.3 if mask.any() else 0.9, np.float32)
+
+    row = photo_speed.time_family(predict, images, masks)
     assert calls == [1.0, 0.0, 1.0, 0.0]  # one untimed pass, then the timed one
     assert row["photos"] == 2 and row["hole_share"] == 0.5
+    assert row["hole_psnr"] == pytest.approx(20.0)  # a hole error of 0.1: 10 log10(1 / 0.01)
     assert 0 <= row["median_seconds"] <= row["p90_seconds"] <= row["max_seconds"]
     text = photo_speed.markdown({"rows": [{"masks": "blobs", **row}]})
     assert text.splitlines()[2].startswith("| blobs | 2 | 0.5000 | ")

@@ -104,6 +104,31 @@ def test_a_second_evaluation_reuses_every_row_without_running_a_method(tmp_path,
         (kind, method, 3) for kind in ("blobs", "thin_strokes") for method in METHODS]
 
 
+def test_a_method_reused_only_is_taken_where_stored_and_otherwise_left_out(tmp_path, calls):
+    photos, path = _photos(), tmp_path / "scores.json"
+    stored = _compare(photos, path, ("blobs",))
+    calls.methods.clear()
+    rows = _compare(photos, path, ("blobs", "thin_strokes"), reuse_only="telea")
+    assert calls.methods == ["navier_stokes"] * 2  # thin strokes; telea never runs
+    assert [(r["masks"], r["name"]) for r in rows] == [
+        ("blobs", "navier_stokes"), ("blobs", "telea"), ("thin_strokes", "navier_stokes")]
+    assert _text(rows[:2]) == _text(stored)
+    assert PE.best_label(rows, "thin_strokes", METHODS) == \
+        "navier_stokes (best of navier_stokes)"
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"reuse_only": "mean_fill"}, "not among the baselines"),
+    ({"reuse_only": ("telea",), "classical_scores": None}, "give `classical_scores`"),
+    ({"reuse_only": "tealeaf"}, "Unknown baseline"),
+])
+def test_reuse_only_is_checked_before_any_method_runs(tmp_path, calls, options, message):
+    options = {"classical_scores": tmp_path / "scores.json", **options}
+    with pytest.raises(ValueError, match=message):
+        PE.compare_on_photos(None, _photos(), ("blobs",), baselines=METHODS, **options)
+    assert calls.methods == []
+
+
 def test_stored_rows_are_those_computed_without_a_file(tmp_path):
     photos = _photos()
     kinds = ("blobs", "free_form_area")  # free_form_area: with its hole-share bins
@@ -398,11 +423,13 @@ def test_compare_on_photos_keys_rows_by_their_masks_and_photos(tmp_path):
 
 def _runs_spy(monkeypatch, loaded):
     seen = []
-    monkeypatch.setattr(runs, "load_inference_model", lambda reference: loaded.append(1))
+    monkeypatch.setattr(runs, "load_inference_model",
+                        lambda reference, precision=None: loaded.append(precision))
     monkeypatch.setattr(runs, "load_photo_set", lambda sources, n: _photos())
 
     def compare(network, photos, kinds, **options):
         seen.append(options["classical_scores"])
+        loaded.append(options["reuse_only"])
         return []
 
     monkeypatch.setattr(runs, "compare_on_photos", compare)
@@ -416,14 +443,15 @@ def test_a_run_folder_keeps_its_classical_rows_by_default(tmp_path, monkeypatch)
     run.mkdir()
     runs.evaluate_run_on_photos(run, ["photos"])
     runs.evaluate_run_on_photos(run, ["photos"], classical_scores=tmp_path / "shared.json")
-    runs.evaluate_run_on_photos(tmp_path / "model.keras", ["photos"])
+    runs.evaluate_run_on_photos(tmp_path / "model.keras", ["photos"], precision="mixed",
+                                reuse_only=("telea",))
     assert [None if scores is None else scores.path for scores in seen] == [
         run / "classical_scores.json", tmp_path / "shared.json", None]
-    assert loaded == [1, 1, 1]
+    assert loaded == [None, (), None, (), "mixed", ("telea",)]  # precision, then reuse_only
     (tmp_path / "bad.json").write_text("[]")
     with pytest.raises(ValueError, match="bad.json is not a classical scores file"):
         runs.evaluate_run_on_photos(run, ["photos"], classical_scores=tmp_path / "bad.json")
-    assert loaded == [1, 1, 1]  # refused before the model loads
+    assert len(loaded) == 6  # refused before the model loads
 
 
 # --------------------------------------------------------------------------- a release
@@ -434,16 +462,17 @@ def test_a_release_shares_one_file_between_its_two_seeds(tmp_path, monkeypatch):
 
     seen = []
 
-    def compare(network, photos, kinds, *, seed, classical_scores, **options):
-        seen.append((seed, classical_scores))
+    def compare(network, photos, kinds, *, seed, classical_scores, reuse_only, **options):
+        seen.append((seed, classical_scores, reuse_only))
         return []
 
     monkeypatch.setattr(releasing, "compare_on_photos", compare)
     (tmp_path / "Set").mkdir()
     cv2.imwrite(str(tmp_path / "Set" / "a.png"), _photos().images[0])
     scores = CS.ClassicalScores(tmp_path / "scores.json")
-    releasing._photo_figures("net", [tmp_path / "Set"], {}, METHODS, scores)
-    assert seen == [(releasing.EVAL_SEED, scores), (releasing.HELD_OUT_SEED, scores)]
+    releasing._photo_figures("net", [tmp_path / "Set"], {}, METHODS, scores, ("telea",))
+    assert seen == [(releasing.EVAL_SEED, scores, ("telea",)),
+                    (releasing.HELD_OUT_SEED, scores, ("telea",))]
 
 
 @pytest.mark.parametrize("kind, message", [

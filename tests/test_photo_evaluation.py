@@ -207,7 +207,7 @@ def test_the_cli_keeps_a_run_folders_classical_rows_and_a_rerun_reuses_them(
                     rng.integers(0, 256, (h, w, 3), np.uint8))
     run = tmp_path / "run"
     run.mkdir()
-    monkeypatch.setattr(runs, "load_inference_model", lambda reference: tiny_model)
+    monkeypatch.setattr(runs, "load_inference_model", lambda reference, precision=None: tiny_model)
     argv = ["evaluate", str(run), "--photos", str(tmp_path / "photos"), "--masks", "blobs",
             "--baselines", "navier_stokes,telea"]
     assert cli.main(argv) == 0
@@ -254,7 +254,7 @@ def test_the_cli_scores_a_photo_run_on_the_photos_its_config_held_out(
         "kind": "photos", "source": str(photos), "held_out_photos": 2, "crop_size": 32}})
     run = tmp_path / "run"
     save_config(config, run / "config.toml")
-    monkeypatch.setattr(runs, "load_inference_model", lambda reference: tiny_model)
+    monkeypatch.setattr(runs, "load_inference_model", lambda reference, precision=None: tiny_model)
     loaded, load_photo_set = [], runs.load_photo_set
     monkeypatch.setattr(runs, "load_photo_set",
                         lambda sources, limit=None: loaded.append(list(sources))
@@ -276,7 +276,7 @@ def test_the_cli_takes_classical_scores_with_photos_only(tmp_path, capsys):
     cifar_run = tmp_path / "run"
     save_config(ExperimentConfig(), cifar_run / "config.toml")
     (cifar_run / "metrics.json").write_text('{"test": {}}')
-    for command, message in (("evaluate", "--classical-scores goes with --photos"),
+    for command, message in (("evaluate", "--classical-scores and --reuse-only go with --photos"),
                              ("release", "Classical scores go with a photo model's release")):
         assert cli.main([command, str(cifar_run), "--classical-scores",
                          str(tmp_path / "s.json")]) == 2

@@ -165,7 +165,7 @@ def _progress_bar(total: int):
 def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
                       seed: int = EVAL_SEED, baselines=None, name: str = "model",
                       area_bins_for=("free_form_area",), progress: bool = False,
-                      classical_scores=None, **inpaint_options) -> list[dict]:
+                      classical_scores=None, reuse_only=(), **inpaint_options) -> list[dict]:
     """The model and the classical methods on every mask family, on identical holes.
 
     Args:
@@ -186,6 +186,10 @@ def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
             the others are computed and stored there, each as soon as it is done,
             so a rerun of an interrupted evaluation resumes. The model's rows are
             never stored. Default: every row computed.
+        reuse_only: methods of `baselines` taken from `classical_scores` where stored
+            there and otherwise left out, never computed (``fsr_best``, whose rows
+            take hours): the tables then name the methods each family was measured
+            against.
         **inpaint_options: for `inpaint_tf.inpaint`.
 
     Returns:
@@ -193,8 +197,9 @@ def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
         the baselines' first, in the order given, then the model's.
 
     Raises:
-        ValueError: an unknown baseline, a model named like one, or a
-            `classical_scores` file that is not a scores file.
+        ValueError: an unknown baseline, a model named like one, a
+            `classical_scores` file that is not a scores file, or `reuse_only`
+            naming a method not in `baselines` or given without `classical_scores`.
         ImportError: a baseline named whose package is missing (the message says
             how to install it).
     """
@@ -204,6 +209,7 @@ def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
         raise ValueError(f"The model needs a name of its own, not a baseline's. "
                          f"Received: name={name!r}")
     stored = None if classical_scores is None else as_classical_scores(classical_scores)
+    reuse_only = _checked_reuse_only(reuse_only, baselines, stored)
     predictors = {method: BASELINES[method]().predict for method in baselines}
     if model is not None:
         predictors[name] = photo_predict_fn(model, **inpaint_options)
@@ -217,6 +223,8 @@ def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
             key = (score_key(method, kind, seed, mask_sum, photo_sum, bool(bins))
                    if stored is not None and method in CLASSICAL else None)
             row = None if key is None else stored.get(key)
+            if row is None and method in reuse_only:
+                continue  # not stored: left out rather than computed
             if row is None:
                 row = {**evaluate_photos(predict, photos.images, masks, name=method,
                                          mask_kind=kind, area_bins=bins, progress=progress),
@@ -225,6 +233,18 @@ def compare_on_photos(model, photos: PhotoSet, mask_kinds=PHOTO_MASK_KINDS, *,
                     stored.put(key, row)
             rows.append(row)
     return rows
+
+
+def _checked_reuse_only(reuse_only, baselines, stored) -> tuple[str, ...]:
+    reuse_only = checked_baselines(reuse_only) if reuse_only else ()
+    unknown = [method for method in reuse_only if method not in baselines]
+    if unknown:
+        raise ValueError(f"`reuse_only` names methods that are not among the baselines "
+                         f"{list(baselines)}: {unknown}")
+    if reuse_only and stored is None:
+        raise ValueError("`reuse_only` takes rows from a classical scores file: give "
+                         "`classical_scores` (CLI: --classical-scores FILE)")
+    return reuse_only
 
 
 def plot_photo_samples(model, photos: PhotoSet, kind: str, path, *, count: int = 4,

@@ -48,7 +48,7 @@ def fixed_test_set(config: ExperimentConfig, split: Split, kind: str | None = No
 
 def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None,
                  data=None, split: Split | None = None, seed: int = EVAL_SEED,
-                 area_bins=None) -> dict:
+                 area_bins=None, precision: str | None = None) -> dict:
     """Scores a run's model (or a `.keras` file) on the test set with a fixed mask set,
     under both protocols; a run folder gets the row appended to its metrics.json.
 
@@ -56,15 +56,16 @@ def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None
     (default the config's ``data.test_images``), `seed` the mask set's (default the
     fixed evaluation seed; another one is a held-out check, marked ``mask_seed`` in
     the row), `area_bins` as in `inpaint_tf.evaluation.evaluate` (e.g. True with
-    ``masks="irregular_area"``). A missing model raises `FileNotFoundError`; an
-    unreadable one or a bad `n` a `ValueError`.
+    ``masks="irregular_area"``), `precision` as in
+    `inpaint_tf.presets.loading.load_inference_model`. A missing model raises
+    `FileNotFoundError`; an unreadable one or a bad `n` a `ValueError`.
     """
     path = Path(run_or_model)
     run = RunFolder(path) if path.is_dir() else None
     config = model_config(run_or_model)
     if data is not None:
         config = with_overrides(config, **{"data.source": str(data)})
-    network = load_inference_model(run_or_model)
+    network = load_inference_model(run_or_model, precision)
     split = scoring_split(config, split)
     images, mask_set = fixed_test_set(config, split, masks, n, seed)
     row = evaluate(as_predict_fn(network), images, mask_set, fill_value=config.data.fill_value,
@@ -80,7 +81,8 @@ def evaluate_run(run_or_model, *, masks: str | None = None, n: int | None = None
 def evaluate_run_on_photos(run_or_model, photo_sources, *, masks=PHOTO_MASK_KINDS,
                            seed: int = EVAL_SEED, n: int | None = None, samples=None,
                            baselines=None, progress: bool = False,
-                           classical_scores=None) -> list[dict]:
+                           classical_scores=None, reuse_only=(),
+                           precision: str | None = None) -> list[dict]:
     """Scores a run's model (a `.keras` file, a released model) on photos at full size,
     beside the classical methods on identical holes, one row per (mask family,
     method); a run folder gets the rows appended to its metrics.json
@@ -103,6 +105,10 @@ def evaluate_run_on_photos(run_or_model, photo_sources, *, masks=PHOTO_MASK_KIND
             `inpaint_tf.evaluation.classical_scores`); default, for a run folder,
             its ``classical_scores.json`` (a rerun of an interrupted evaluation
             resumes), else none (every row computed).
+        reuse_only: classical methods only reused from `classical_scores`, never
+            computed (see `inpaint_tf.evaluation.photos.compare_on_photos`).
+        precision: the model's, as in
+            `inpaint_tf.presets.loading.load_inference_model` (None: as stored).
 
     Example:
         >>> rows = evaluate_run_on_photos("photo_unet", ["Kodak24", "McMaster"])  # doctest: +SKIP
@@ -114,11 +120,11 @@ def evaluate_run_on_photos(run_or_model, photo_sources, *, masks=PHOTO_MASK_KIND
     if classical_scores is not None:  # a bad file is refused before the model loads
         classical_scores = as_classical_scores(classical_scores)
     name = model_config(run_or_model).name
-    network = load_inference_model(run_or_model)
+    network = load_inference_model(run_or_model, precision)
     photos = load_photo_set(photo_sources, None if n is None else check_positive_int(n, "n"))
     rows = compare_on_photos(network, photos, tuple(masks), seed=seed, name=name,
                              baselines=baselines, progress=progress,
-                             classical_scores=classical_scores)
+                             classical_scores=classical_scores, reuse_only=reuse_only)
     if samples is not None:
         plot_photo_samples(network, photos, masks[0], samples, seed=seed)
     if run is not None:

@@ -16,7 +16,9 @@ Each release is two files in ``inpaint_tf/released/``:
 name and shape after, so a corrupted, truncated or mismatched file is a
 `ValueError`, never a silently wrong model. The network is rebuilt float32 and
 the float16 weights widened exactly; the figures in a manifest are those of this
-float32 model with the float16 weights.
+float32 model with the float16 weights. ``pretrained(name, precision="mixed")``
+rebuilds it to compute in bfloat16 on a CPU (float16 on a GPU) with the same
+weights: faster, and its outputs differ from float32's by a few thousandths.
 
 This module reads and writes those files; `inpaint_tf.presets.releasing` makes a release
 from a finished run.
@@ -39,7 +41,7 @@ import numpy as np
 
 from inpaint_tf import _io
 from inpaint_tf._checksums import file_sha256
-from inpaint_tf.training.precision import dtype_policy
+from inpaint_tf.training.precision import dtype_policy, policy_for
 
 RELEASE_FOLDER = Path(__file__).resolve().parent.parent / "released"
 WEIGHTS_SUFFIX = ".weights.npz"
@@ -87,23 +89,30 @@ def pretrained_manifest(name: str, folder=None) -> dict:
     return manifest
 
 
-def build_network(manifest: dict):
-    """The manifest's network, float32, for any height and width, untrained."""
+def build_network(manifest: dict, precision: str = "float32"):
+    """The manifest's network (its ``builder`` and ``options``) for any height and
+    width, untrained, computing in `precision` (``"float32"`` or ``"mixed"``, as
+    `inpaint_tf.training.precision.policy_for` maps it); its output is float32 either way."""
     from inpaint_tf import models
 
     builder = getattr(models, manifest["builder"])
-    with dtype_policy("float32"):
+    with dtype_policy(policy_for(precision)):
         return builder(input_shape=(None, None, 3), **manifest["options"])
 
 
-def pretrained(name: str, folder=None):
-    """A released model, ready to inpaint: a float32 Keras model taking
+def pretrained(name: str, folder=None, *, precision: str = "float32"):
+    """A released model, ready to inpaint: a Keras model taking
     ``{"image": (B, H, W, 3), "mask": (B, H, W, 1)}`` (1 = hole) of any size
-    that is a multiple of its downsampling factor (`inpaint_tf.inpaint` pads).
+    that is a multiple of its downsampling factor (`inpaint_tf.inpaint` pads),
+    giving a float32 image.
 
     Args:
         name: one of `pretrained_names()`.
         folder: where releases live (default: the package's).
+        precision: ``"float32"`` (the manifest's figures are this model's) or
+            ``"mixed"``: the same weights computing in bfloat16 on a CPU (float16
+            on a GPU), faster on a CPU (``benchmarks/photo_speed.py --precision
+            mixed`` measures it), its outputs a few thousandths from float32's.
 
     Raises:
         ValueError: an unknown name, a weights file whose SHA-256 differs from
@@ -112,7 +121,9 @@ def pretrained(name: str, folder=None):
 
     Example:
         >>> model = pretrained("own_unet_irregular")                  # doctest: +SKIP
+        >>> fast = pretrained("photo_unet", precision="mixed")         # doctest: +SKIP
     """
+    policy_for(precision)  # an unknown precision is refused before any file is read
     folder = _folder(folder)
     manifest = pretrained_manifest(name, folder)
     path = folder / f"{name}{WEIGHTS_SUFFIX}"
@@ -120,7 +131,7 @@ def pretrained(name: str, folder=None):
         raise ValueError(f"The weights file of {name!r} ({path}) does not match its manifest "
                          "(SHA-256 differs): it is corrupted or was replaced; reinstall the "
                          "package or re-create the release")
-    network = build_network(manifest)
+    network = build_network(manifest, precision)
     _load_float16_weights(network, path, name)
     return network
 

@@ -26,7 +26,7 @@ from inpaint_tf._checksums import (
     image_checksum,
     pixel_sha256,
 )
-from inpaint_tf.configs import MODEL_BUILDERS, load_config
+from inpaint_tf.configs import load_config
 from inpaint_tf.data import load_cifar10, synthetic_split
 from inpaint_tf.evaluation.classical_scores import as_classical_scores
 from inpaint_tf.evaluation.photos import (
@@ -42,7 +42,7 @@ from inpaint_tf.evaluation.photos import (
 )
 from inpaint_tf.evaluation.protocols import as_predict_fn, evaluate
 from inpaint_tf.masks import EVAL_SEED, FREE_FORM_KINDS, eval_masks, eval_photo_masks
-from inpaint_tf.presets.loading import load_inference_model
+from inpaint_tf.presets.loading import load_inference_model, network_spec
 from inpaint_tf.presets.released import (
     build_network,
     float16_weights,
@@ -103,7 +103,7 @@ SERVED_KINDS = {"boxes": ("center_box", "random_box", "gan_rectangle"),
 
 def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
                 test_images: int | None = None, photos=None,
-                baselines=PHOTO_BASELINES, classical_scores=None) -> Path:
+                baselines=PHOTO_BASELINES, classical_scores=None, reuse_only=()) -> Path:
     """Makes a release of a finished run folder: float16 weights and a manifest.
 
     The manifest's figures are measured on the released (float16) weights, for
@@ -116,7 +116,10 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     fixed masks and on a held-out mask seed; each family records its margin over
     the best of them and that method's name. With `classical_scores` (a file, see
     `inpaint_tf.evaluation.classical_scores`) the classical methods' rows stored
-    there are reused, and those computed are stored. Returns the manifest's path.
+    there are reused, and those computed are stored; methods in `reuse_only` are
+    only reused, never computed (``("fsr_best",)``: where its hours were not spent,
+    a family is measured against the others, and its figures say which). Returns
+    the manifest's path.
 
     Example:
         >>> release_run("runs/own_unet_irregular")                       # doctest: +SKIP
@@ -137,13 +140,10 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
                              "test folders (CLI: --classical-scores FILE with --photos DIR)")
         classical_scores = as_classical_scores(classical_scores)
     name = name or config.name
-    options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
-    options["fill_value"] = config.data.fill_value
     manifest = {
         "description": config.description,
         "config": config.to_dict(),
-        "builder": MODEL_BUILDERS[config.model.kind],
-        "options": options,
+        **network_spec(config),
         "mask_kinds": list(PHOTO_MASK_KINDS if is_photos else
                            SERVED_KINDS.get(config.data.masks, (config.data.masks,))),
         "fill_value": config.data.fill_value,
@@ -160,7 +160,7 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
         variable.assign(rounded[weight_key(variable)].astype(np.float32))
     if is_photos:
         manifest.update(_photo_figures(network, photos, metrics, baselines,
-                                       classical_scores))
+                                       classical_scores, reuse_only))
         manifest["check"] = score_release(network, manifest["mask_kinds"],
                                           fill_value=config.data.fill_value)
         return write_release(network, name, manifest, folder)
@@ -181,7 +181,7 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
 
 
 def _photo_figures(network, photos, metrics: dict, baselines=PHOTO_BASELINES,
-                   classical_scores=None) -> dict:
+                   classical_scores=None, reuse_only=()) -> dict:
     """A photo model's data record and figures on the photo test set at full size: per
     mask family the model and the classical methods `baselines`, on the fixed masks
     and on the held-out seed, the margin over the best of them and its name (the
@@ -193,7 +193,7 @@ def _photo_figures(network, photos, metrics: dict, baselines=PHOTO_BASELINES,
     for key, seed in (("test", EVAL_SEED), ("held_out", HELD_OUT_SEED)):
         rows = compare_on_photos(network, photo_set, PHOTO_MASK_KINDS, seed=seed,
                                  baselines=baselines, name="release",
-                                 classical_scores=classical_scores)
+                                 classical_scores=classical_scores, reuse_only=reuse_only)
         gaps, best = margins(rows, "release"), best_baselines(rows)
         figures[key] = {row["masks"]: {} for row in rows}
         for row in rows:
