@@ -470,7 +470,8 @@ def test_a_release_shares_one_file_between_its_two_seeds(tmp_path, monkeypatch):
     (tmp_path / "Set").mkdir()
     cv2.imwrite(str(tmp_path / "Set" / "a.png"), _photos().images[0])
     scores = CS.ClassicalScores(tmp_path / "scores.json")
-    releasing._photo_figures("net", [tmp_path / "Set"], {}, METHODS, scores, ("telea",))
+    assert releasing._photo_figures("net", [tmp_path / "Set"], {}, METHODS, scores,
+                                    ("telea",))[1] == []
     assert seen == [(releasing.EVAL_SEED, scores, ("telea",)),
                     (releasing.HELD_OUT_SEED, scores, ("telea",))]
 

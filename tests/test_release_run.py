@@ -231,6 +231,11 @@ def _without_times(figures):
 THREE = ("navier_stokes", "telea", "fsr_fast")  # fsr_best, the default's fifth, is slow
 
 
+def _text_without_times(rows) -> str:
+    return json.dumps([{k: v for k, v in row.items() if "seconds" not in k} for row in rows],
+                      sort_keys=True)
+
+
 def test_a_photo_release_records_full_size_figures_beside_opencv(finished, tmp_path):
     """_photo_figures on two small photos: per family the model and the classical
     methods on the fixed masks and on the held-out seed, the margins over the best of
@@ -255,7 +260,7 @@ def test_a_photo_release_records_full_size_figures_beside_opencv(finished, tmp_p
     for number, photo in enumerate(photos):
         cv2.imwrite(str(folder / f"{number}.png"), photo[:, :, ::-1])
     metrics = {"data_source": "photos/train", "train_checksum": "beef"}
-    figures = releases._photo_figures(rounded, [folder], metrics, THREE)
+    figures, rows_given = releases._photo_figures(rounded, [folder], metrics, THREE, name="m")
     photo_set = load_photo_set([folder])
     pixels = sorted(hashlib.sha256(f"{p.shape}{p.dtype}".encode() + p.tobytes()).hexdigest()
                     for p in photos)
@@ -268,6 +273,8 @@ def test_a_photo_release_records_full_size_figures_beside_opencv(finished, tmp_p
     for key, seed in (("test", 20180420), ("held_out", 424242)):
         rows = compare_on_photos(rounded, photo_set, PHOTO_MASK_KINDS, seed=seed, name="m",
                                  baselines=THREE)
+        given = [row for row in rows_given if row["mask_seed"] == seed]
+        assert _text_without_times(given) == _text_without_times(rows)
         assert list(figures[key]) == list(PHOTO_MASK_KINDS)
         for kind in PHOTO_MASK_KINDS:
             by_method = {("model" if r["name"] == "m" else r["name"]): r for r in rows
@@ -315,9 +322,14 @@ def test_a_photo_run_is_released_with_its_photo_figures(finished, tmp_path, monk
     manifest = json.loads(path.read_text())
     assert manifest["mask_kinds"] == list(PHOTO_MASK_KINDS)
     assert manifest["data"]["test_photos"] == 1 and manifest["data"]["test_sets"] == ["Set5"]
-    recomputed = releases._photo_figures(rounded, [folder], TRAINING, THREE)["test"]
+    recomputed, rows = releases._photo_figures(rounded, [folder], TRAINING, THREE,
+                                               name="tiny_release")
     assert json.dumps(_without_times(manifest["test"]), sort_keys=True) == json.dumps(
-        _without_times(recomputed), sort_keys=True)
+        _without_times(recomputed["test"]), sort_keys=True)
+    # The run's report shows the released weights' rows, under the run's name.
+    recorded = json.loads((photos_run / "metrics.json").read_text())["photo_evaluations"]
+    assert _text_without_times(recorded) == _text_without_times(rows)
+    assert {row["name"] for row in recorded} == {"tiny_release", *THREE}
     assert manifest["test"]["blobs"]["best_classical"] in THREE
     assert set(manifest["check"]) == set(PHOTO_MASK_KINDS)
     assert all(row["n"] == 2 for row in manifest["check"].values())  # the photo check set

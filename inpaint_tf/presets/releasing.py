@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inpaint_tf import _io
 from inpaint_tf._checksums import (
     image_checksum,
     pixel_sha256,
@@ -159,11 +160,15 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     for variable in network.weights:
         variable.assign(rounded[weight_key(variable)].astype(np.float32))
     if is_photos:
-        manifest.update(_photo_figures(network, photos, metrics, baselines,
-                                       classical_scores, reuse_only))
+        figures, rows = _photo_figures(network, photos, metrics, baselines,
+                                       classical_scores, reuse_only, name=config.name)
+        manifest.update(figures)
         manifest["check"] = score_release(network, manifest["mask_kinds"],
                                           fill_value=config.data.fill_value)
-        return write_release(network, name, manifest, folder)
+        path = write_release(network, name, manifest, folder)
+        metrics.setdefault("photo_evaluations", []).extend(rows)
+        _io.write_json(run.metrics, metrics)  # the report then shows the released weights
+        return path
     split = load_cifar10(data or config.data.source or None)
     manifest["data"] = {"source": metrics.get("data_source"),
                         "train_checksum": image_checksum(split.train.images),
@@ -181,27 +186,29 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
 
 
 def _photo_figures(network, photos, metrics: dict, baselines=PHOTO_BASELINES,
-                   classical_scores=None, reuse_only=()) -> dict:
+                   classical_scores=None, reuse_only=(), name="release") -> tuple[dict, list]:
     """A photo model's data record and figures on the photo test set at full size: per
     mask family the model and the classical methods `baselines`, on the fixed masks
     and on the held-out seed, the margin over the best of them and its name (the
-    classical rows reused from, and stored in, `classical_scores` when given)."""
+    classical rows reused from, and stored in, `classical_scores` when given); and
+    the rows they came from, the model's named `name`."""
     photo_set = load_photo_set(photos)
     checksums = sorted(pixel_sha256(image) for image in photo_set.images)
     test_checksum = hashlib.sha256("".join(checksums).encode()).hexdigest()[:16]
-    figures = {}
+    figures, every_row = {}, []
     for key, seed in (("test", EVAL_SEED), ("held_out", HELD_OUT_SEED)):
         rows = compare_on_photos(network, photo_set, PHOTO_MASK_KINDS, seed=seed,
-                                 baselines=baselines, name="release",
+                                 baselines=baselines, name=name,
                                  classical_scores=classical_scores, reuse_only=reuse_only)
-        gaps, best = margins(rows, "release"), best_baselines(rows)
+        every_row += rows
+        gaps, best = margins(rows, name), best_baselines(rows)
         figures[key] = {row["masks"]: {} for row in rows}
         for row in rows:
             kept = {k: row[k] for k in ("n", "hole_share", *HOLE_FIGURES, "mask_checksum",
                                         "seconds_per_photo")}
             if "area_bins" in row:
                 kept["area_bins"] = row["area_bins"]
-            method = "model" if row["name"] == "release" else row["name"]
+            method = "model" if row["name"] == name else row["name"]
             figures[key][row["masks"]][method] = kept
         for kind, gap in gaps.items():
             figures[key][kind].update(margin_db=gap, best_classical=best[kind])
@@ -210,4 +217,4 @@ def _photo_figures(network, photos, metrics: dict, baselines=PHOTO_BASELINES,
         "test_sets": sorted({name.split("/")[0] for name in photo_set.names}),
         "test_photos": len(photo_set.images), "test_checksum": test_checksum,
         "mask_seed": EVAL_SEED, "held_out_seed": HELD_OUT_SEED}
-    return figures
+    return figures, every_row
