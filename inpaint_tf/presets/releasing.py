@@ -119,8 +119,10 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     `inpaint_tf.evaluation.classical_scores`) the classical methods' rows stored
     there are reused, and those computed are stored; methods in `reuse_only` are
     only reused, never computed (``("fsr_best",)``: where its hours were not spent,
-    a family is measured against the others, and its figures say which). Returns
-    the manifest's path.
+    a family is measured against the others, and its figures say which). A photos
+    run's metrics.json gets the rows of these figures (``photo_evaluations``, the
+    model's under the config's name), so that its report (`inpaint-tf report --photos`)
+    shows the released weights without scoring them again. Returns the manifest's path.
 
     Example:
         >>> release_run("runs/own_unet_irregular")                       # doctest: +SKIP
