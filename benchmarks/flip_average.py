@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from inpaint_tf.evaluation.photos import PHOTO_GOAL_KINDS
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-FAMILIES = ("thin_strokes", "medium_strokes", "blobs", "object_boxes")
 
 
 def flip_averaged(predict):
@@ -76,7 +77,7 @@ def main(argv=None) -> dict:
     if args.photos:
         os.environ["INPAINT_TF_PHOTOS"] = args.photos
     started = time.perf_counter()
-    rows = measure(args.model, FAMILIES, args.seed)
+    rows = measure(args.model, PHOTO_GOAL_KINDS, args.seed)
     record = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "command": " ".join(["python benchmarks/flip_average.py",
                                    *(argv if argv is not None else sys.argv[1:])]),

@@ -22,10 +22,10 @@ import sys
 from pathlib import Path
 
 from inpaint_tf.evaluation.photos import PHOTO_BASELINES as CLASSICAL
+from inpaint_tf.evaluation.photos import PHOTO_GOAL_KINDS
 
 HERE = Path(__file__).resolve().parent
 RECORD = HERE.parent / "experiments" / "photo_probes" / "held_out.json"
-FAMILIES = ("thin_strokes", "medium_strokes", "blobs", "object_boxes")
 
 
 def probe_row(run: Path, seed: int) -> dict:
@@ -34,7 +34,7 @@ def probe_row(run: Path, seed: int) -> dict:
     metrics = json.loads((run / "metrics.json").read_text())
     rows = [r for r in metrics.get("photo_evaluations", []) if r["mask_seed"] == seed]
     families = {}
-    for kind in FAMILIES:
+    for kind in PHOTO_GOAL_KINDS:
         model = [r for r in rows if r["masks"] == kind and r["name"] not in CLASSICAL]
         classical = [r for r in rows if r["masks"] == kind and r["name"] in CLASSICAL]
         if not model:
@@ -62,17 +62,17 @@ def probe_row(run: Path, seed: int) -> dict:
 def table(rows: list[dict]) -> str:
     """The probes as Markdown: PSNR and margin over the best classical method per family."""
     head = ("| probe | steps | training (min) | "
-            + " | ".join(f"{k} PSNR (margin)" for k in FAMILIES) + " | model s/photo |")
-    lines = [head, "|" + "---|" * (4 + len(FAMILIES))]
+            + " | ".join(f"{k} PSNR (margin)" for k in PHOTO_GOAL_KINDS) + " | model s/photo |")
+    lines = [head, "|" + "---|" * (4 + len(PHOTO_GOAL_KINDS))]
     for row in rows:
         cells = []
-        for kind in FAMILIES:
+        for kind in PHOTO_GOAL_KINDS:
             figures = row["families"].get(kind)
             cells.append("–" if figures is None else
                          f"{figures['psnr']:.2f} ({figures['margin_db']:+.2f})")
         lines.append(f"| {row['probe']} | {row['steps']:,} | {row['train_minutes']:.1f} | "
                      + " | ".join(cells) + f" | {row['seconds_per_photo']:.2f} |")
-    best = {k: r["families"][k] for r in rows for k in FAMILIES if k in r["families"]}
+    best = {k: r["families"][k] for r in rows for k in PHOTO_GOAL_KINDS if k in r["families"]}
     lines.append("")
     lines.append("Best classical method per family: " + ", ".join(
         f"{k} {v['best_classical']} {v['best_classical_psnr']:.2f} dB" for k, v in best.items()))

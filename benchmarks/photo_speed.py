@@ -31,10 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
+from inpaint_tf.evaluation.photos import PHOTO_GOAL_KINDS
+from inpaint_tf.metrics import psnr_from_mse
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-FAMILIES = ("thin_strokes", "medium_strokes", "blobs", "object_boxes")
 
 
 def resized(image: np.ndarray, megapixels: float) -> np.ndarray:
@@ -68,7 +70,7 @@ def time_family(predict, images, masks) -> dict:
             "p90_seconds": float(np.percentile(seconds, 90)), "max_seconds": max(seconds),
             "first_call_seconds": first,
             "hole_share": float(np.mean([m.mean() for m in masks])),
-            "hole_psnr": 10 * np.log10(count / squared) if squared else float("inf")}
+            "hole_psnr": psnr_from_mse(squared / count)}
 
 
 def markdown(record: dict) -> str:
@@ -95,7 +97,7 @@ def main(argv=None) -> dict:
                         help="a released model, a run folder or a .keras file")
     parser.add_argument("--photos", nargs="+", required=True, help="photo folders or files")
     parser.add_argument("--megapixels", type=float, default=0.5)
-    parser.add_argument("--families", nargs="+", default=list(FAMILIES))
+    parser.add_argument("--families", nargs="+", default=list(PHOTO_GOAL_KINDS))
     parser.add_argument("--precision", choices=("float32", "mixed"), default=None,
                         help="rebuild the model to compute so (default: as stored)")
     parser.add_argument("--json", type=Path, default=HERE / "photo_speed.json")

@@ -102,10 +102,15 @@ def _masked_terms(error, hole, normalize: str = "pixels"):
     if normalize == "pixels":
         return _image_mean((1.0 - hole) * error), _image_mean(hole * error)
     axes = (1, 2, 3)
-    holes = ops.sum(hole, axis=axes)
-    valid = ops.cast(ops.prod(ops.shape(hole)[1:]), "float32") - holes
+    valid = ops.cast(ops.prod(ops.shape(hole)[1:]), "float32") - ops.sum(hole, axis=axes)
     return (ops.divide_no_nan(ops.sum((1.0 - hole) * error, axis=axes), valid),
-            ops.divide_no_nan(ops.sum(hole * error, axis=axes), holes))
+            _hole_mean(error, hole))
+
+
+def _hole_mean(error, hole):
+    """Each image's mean of the error over its hole (0 for an image without one)."""
+    axes = (1, 2, 3)
+    return ops.divide_no_nan(ops.sum(hole * error, axis=axes), ops.sum(hole, axis=axes))
 
 
 class _MaskedPointwise(_MaskedLoss):
@@ -247,7 +252,7 @@ class HoleEdgeL2(_MaskedLoss):
 
     def per_image(self, y_true, y_pred, hole):
         error = y_pred - y_true
-        holes = _masked_terms(ops.square(error), hole, "region")[1]
+        holes = _hole_mean(ops.square(error), hole)
         sums, counts = _edge_pairs(error, hole)
         return holes + self.gradient_weight * ops.divide_no_nan(sums, counts)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 
 from inpaint_tf.configs import config_from_dict, save_config
 from inpaint_tf.data import synthetic_split
+from inpaint_tf.evaluation.classical_scores import ClassicalScores
 from inpaint_tf.evaluation.photos import evaluate_photos, photo_predict_fn
 from inpaint_tf.evaluation.protocols import as_predict_fn, evaluate
 from inpaint_tf.masks import eval_masks, eval_photo_masks
@@ -222,18 +224,13 @@ def test_photo_kinds_are_scored_on_the_photo_check_set(finished):
     _assert_same_figures(scores["blobs"], expected)
 
 
-def _without_times(figures):
-    """Figures with each method's seconds per photo taken out (they vary run to run)."""
-    return json.loads(json.dumps(figures), object_hook=lambda entry: {
-        k: v for k, v in entry.items() if k != "seconds_per_photo"})
+def _without_times(figures) -> str:
+    """Figures (or rows) as JSON text with every time taken out (they vary run to run)."""
+    return json.dumps(json.loads(json.dumps(figures), object_hook=lambda entry: {
+        k: v for k, v in entry.items() if "seconds" not in k}), sort_keys=True)
 
 
 THREE = ("navier_stokes", "telea", "fsr_fast")  # fsr_best, the default's fifth, is slow
-
-
-def _text_without_times(rows) -> str:
-    return json.dumps([{k: v for k, v in row.items() if "seconds" not in k} for row in rows],
-                      sort_keys=True)
 
 
 def test_a_photo_release_records_full_size_figures_beside_opencv(finished, tmp_path):
@@ -274,7 +271,7 @@ def test_a_photo_release_records_full_size_figures_beside_opencv(finished, tmp_p
         rows = compare_on_photos(rounded, photo_set, PHOTO_MASK_KINDS, seed=seed, name="m",
                                  baselines=THREE)
         given = [row for row in rows_given if row["mask_seed"] == seed]
-        assert _text_without_times(given) == _text_without_times(rows)
+        assert _without_times(given) == _without_times(rows)
         assert list(figures[key]) == list(PHOTO_MASK_KINDS)
         for kind in PHOTO_MASK_KINDS:
             by_method = {("model" if r["name"] == "m" else r["name"]): r for r in rows
@@ -287,7 +284,7 @@ def test_a_photo_release_records_full_size_figures_beside_opencv(finished, tmp_p
                                             "hole_psnr", "hole_ssim", "mask_checksum")}
                 if "area_bins" in row:
                     kept["area_bins"] = row["area_bins"]
-                assert json.dumps(_without_times(entry[method]), sort_keys=True) == \
+                assert _without_times(entry[method]) == \
                     json.dumps(kept, sort_keys=True), (key, kind, method)
             best = max(THREE, key=lambda method: entry[method]["hole_psnr"])
             assert entry["best_classical"] == best
@@ -322,18 +319,32 @@ def test_a_photo_run_is_released_with_its_photo_figures(finished, tmp_path, monk
     manifest = json.loads(path.read_text())
     assert manifest["mask_kinds"] == list(PHOTO_MASK_KINDS)
     assert manifest["data"]["test_photos"] == 1 and manifest["data"]["test_sets"] == ["Set5"]
+    assert manifest["reproduce"].endswith(
+        f"inpaint-tf release runs/tiny_release --photos {folder} --baselines {','.join(THREE)}")
     recomputed, rows = releases._photo_figures(rounded, [folder], TRAINING, THREE,
                                                name="tiny_release")
-    assert json.dumps(_without_times(manifest["test"]), sort_keys=True) == json.dumps(
-        _without_times(recomputed["test"]), sort_keys=True)
+    assert _without_times(manifest["test"]) == _without_times(recomputed["test"])
     # The run's report shows the released weights' rows, under the run's name.
     recorded = json.loads((photos_run / "metrics.json").read_text())["photo_evaluations"]
-    assert _text_without_times(recorded) == _text_without_times(rows)
+    assert _without_times(recorded) == _without_times(rows)
     assert {row["name"] for row in recorded} == {"tiny_release", *THREE}
     assert manifest["test"]["blobs"]["best_classical"] in THREE
     assert set(manifest["check"]) == set(PHOTO_MASK_KINDS)
     assert all(row["n"] == 2 for row in manifest["check"].values())  # the photo check set
     assert manifest["training"]["train_checksum"] == "feed"
+
+
+def test_the_release_command_names_a_photo_models_folders_and_scores_file(tmp_path):
+    assert releases._release_command("m") == "inpaint-tf release runs/m"
+    assert releases._release_command("m", "Kodak24") == "inpaint-tf release runs/m --photos Kodak24"
+    assert releases._release_command("m", ["Kodak24", Path("McMaster")], "s.json") == \
+        "inpaint-tf release runs/m --photos Kodak24 McMaster --classical-scores s.json"
+    scores = ClassicalScores(tmp_path / "s.json")
+    assert releases._release_command("m", ["Kodak24"], scores) == \
+        f"inpaint-tf release runs/m --photos Kodak24 --classical-scores {tmp_path / 's.json'}"
+    assert releases._release_command("m", ["K"], "s.json", ("telea", "fsr_best"), ("fsr_best",)) \
+        == "inpaint-tf release runs/m --photos K --baselines telea,fsr_best " \
+           "--classical-scores s.json --reuse-only fsr_best"
 
 
 def test_scores_are_taken_on_the_splits_first_images_with_the_fill_value():

@@ -63,6 +63,8 @@ from inpaint_tf.masks import EVAL_SEED, eval_photo_masks, mask_set_checksum
 # photo model is measured against (its margin is over the best of them per family).
 PHOTO_MASK_KINDS = ("thin_strokes", "medium_strokes", "thick_strokes", "blobs",
                     "object_boxes", "free_form_area")
+# The families a photo model is built for: its goals and speed are measured on these.
+PHOTO_GOAL_KINDS = ("thin_strokes", "medium_strokes", "blobs", "object_boxes")
 PHOTO_BASELINES = CLASSICAL
 HOLE_FIGURES = ("hole_mae", "hole_mse", "hole_psnr", "hole_ssim")
 

@@ -154,7 +154,9 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
             "epochs", "train_seconds", "wall_seconds", "device", "precision", "batch_size",
             "steps_per_epoch", "data_source", "train_checksum", "test_checksum")},
         "reproduce": f"inpaint-tf train experiments/{config.name}.toml --precision mixed "
-                     f"--out runs/{config.name} && inpaint-tf release runs/{config.name}",
+                     f"--out runs/{config.name} && "
+                     + _release_command(config.name, photos if is_photos else None,
+                                        classical_scores, baselines, reuse_only),
     }
     # Score the weights as released: float16, widened into a float32 network.
     network = build_network(manifest)
@@ -185,6 +187,25 @@ def release_run(run_dir, name: str | None = None, *, folder=None, data=None,
     manifest["check"] = score_release(network, manifest["mask_kinds"],
                                       fill_value=config.data.fill_value)
     return write_release(network, name, manifest, folder)
+
+
+def _release_command(name: str, photos=None, classical_scores=None, baselines=PHOTO_BASELINES,
+                     reuse_only=()) -> str:
+    """The command that releases run `name` again: with a photo model's test folders,
+    its classical methods when not all five, its classical scores file and the methods
+    only reused from it."""
+    command = f"inpaint-tf release runs/{name}"
+    if photos is None:
+        return command
+    folders = photos if isinstance(photos, (list, tuple)) else [photos]
+    command += " --photos " + " ".join(str(folder) for folder in folders)
+    if tuple(baselines) != tuple(PHOTO_BASELINES):
+        command += " --baselines " + ",".join(baselines)
+    if classical_scores is not None:  # a file's name, or a ClassicalScores' file
+        command += f" --classical-scores {getattr(classical_scores, 'path', classical_scores)}"
+    if reuse_only:
+        command += " --reuse-only " + ",".join(reuse_only)
+    return command
 
 
 def _photo_figures(network, photos, metrics: dict, baselines=PHOTO_BASELINES,
