@@ -2,6 +2,8 @@
 older records with Navier–Stokes and Telea only, the seconds per photo, the held-out
 check, the bins, time to quality; without training (hand-made records)."""
 
+# ruff: noqa: E501  (the expected report holds Markdown tables, one line per row)
+import datetime
 import json
 import math
 
@@ -187,3 +189,83 @@ def test_time_to_quality_is_against_the_best_method_that_runs_here(tiny_images, 
     assert RP.time_to_quality({**run, "history": []}) is None
     assert RP.time_to_quality({**run, "config_object": None}) is None
     assert not math.isnan(np.float64(line["min to pass the best"]))
+
+
+EXPECTED_REPORT = """\
+## Photo test sets at full size (the same holes for every method)
+
+| masks | photos | hole share | navier_stokes PSNR | telea PSNR | biharmonic PSNR | fsr_fast PSNR | fsr_best PSNR | photo_m PSNR | best classical | photo_m margin (dB) | photo_m SSIM | photo_m MAE |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| blobs | 4 | 0.1 | 20 | 21 | 22 | 23 | 23.5 | 24.6 | fsr_best | 1.1 | 0.8 | 0.05 |
+| free_form_area | 2 | 0.1 | nan | 18 | nan | nan | nan | 19.2 | telea (best of telea) | 1.2 | 0.8 | 0.05 |
+
+## Goals: margin over the best classical method of each family
+
+| masks | over | margin (dB) | goal (dB) | met |
+|---|---|---|---|---|
+| blobs | fsr_best | 1.1 | >= +1.0 | yes |
+
+## Seconds per photo (each method's own time, without the scoring)
+
+| method | blobs (s/photo) | free_form_area (s/photo) | all (s/photo) |
+|---|---|---|---|
+| navier_stokes | 0.01 | nan | 0.01 |
+| telea | 0.02 | 0.03 | 0.02333 |
+| biharmonic | 0.3 | nan | 0.3 |
+| fsr_fast | 4 | nan | 4 |
+| fsr_best | 20 | nan | 20 |
+| photo_m | 0.7 | 1 | 0.8 |
+
+## Held-out check (masks of seed 424242, used by nothing else)
+
+| masks | mask seed | over | fixed-set margin (dB) | held-out margin (dB) | difference (dB) | within 0.3 dB |
+|---|---|---|---|---|---|---|
+| blobs | 424242 | fsr_best / fsr_fast | 1.1 | 0.6 | -0.5 | no |
+
+## Hole-share bins (area-controlled strokes and blobs)
+
+| method | masks | hole share bin | photos | mean share | hole PSNR (dB) | hole SSIM |
+|---|---|---|---|---|---|---|
+| telea | free_form_area | 0-10% | 2 | 0.05 | 21 | 0.7 |
+| photo_m | free_form_area | 0-10% | 2 | 0.05 | 21 | 0.7 |
+
+## Time to quality
+
+Not computed here: no photos here
+
+## Run
+
+| run | epochs | steps/epoch | batch | precision | device | train min | wall min | training photos checksum | test photos |
+|---|---|---|---|---|---|---|---|---|---|
+| photo_run | 3 | 100 | 8 | mixed_bfloat16 | CPU (2 cores) | 10 | 11 | beef | 4 |
+
+Generated {today}.
+"""
+
+
+def test_the_whole_report_of_a_record_checked_by_hand(tmp_path, monkeypatch):
+    """Every section, heading and figure of a small record's report, worked out by hand:
+    blobs' margin 24.6 - 23.5 over FSR best (its held-out one 24.4 - 23.8 over FSR
+    fast), free-form area over Telea alone, Telea's seconds over all photos
+    (0.02 * 4 + 0.03 * 2) / 6, the minutes 600 / 60 and 660 / 60, no notes, no command."""
+    bins = [{"bin": "0-10%", "n": 2, "hole_share": 0.05, "hole_psnr": 21.0, "hole_ssim": 0.7}]
+    fixed = _five("blobs", (20, 21, 22, 23, 23.5), 24.6)
+    for row, seconds in zip(fixed, (0.01, 0.02, 0.3, 4, 20, 0.7)):
+        row["seconds_per_photo"] = seconds
+    fixed += [_row("free_form_area", "telea", 18.0, n=2, seconds_per_photo=0.03,
+                   area_bins=bins),
+              _row("free_form_area", "photo_m", 19.2, n=2, seconds_per_photo=1.0,
+                   area_bins=bins)]
+    held = _five("blobs", (20, 21, 22, 23.8, 23.5), 24.4, seed=424242)
+    folder = _run_folder(tmp_path, fixed + held)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics.update(precision="mixed_bfloat16", device="CPU (2 cores)")
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+
+    def no_photos(run):
+        raise FileNotFoundError("no photos here")
+
+    monkeypatch.setattr(RP, "time_to_quality", no_photos)
+    text = RP.build_photo_report(folder, tmp_path / "P.md")
+    assert text == EXPECTED_REPORT.format(today=datetime.date.today().isoformat())
+    assert (tmp_path / "P.md").read_text() == text

@@ -367,4 +367,5 @@ def photo_times(rows: list[dict]):
         line["all (s/photo)"] = sum(row.get("seconds_per_photo", math.nan) * row["n"]
                                     for row in own) / photos
         lines.append(line)
-    return pd.DataFrame(lines)
+    families = [f"{kind} (s/photo)" for kind in dict.fromkeys(row["masks"] for row in rows)]
+    return pd.DataFrame(lines, columns=["method", *families, "all (s/photo)"])

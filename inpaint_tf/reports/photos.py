@@ -155,14 +155,16 @@ def build_photo_report(run_dir, out, *, notes: str = "", command: str = "",
         (f"## Held-out check (masks of seed {held_out_seed}, used by nothing else)",
          held_out_table(fixed, held_out, name, held_out_seed)),
         ("## Hole-share bins (area-controlled strokes and blobs)", bins_table(fixed))]
-    try:
-        optional.append(("## Time to quality (validation crops of held-out training photos, "
-                         "after each epoch)", time_to_quality(run)))
-    except (ValueError, FileNotFoundError) as error:
-        sections += ["## Time to quality", f"Not computed here: {error}"]
     for title, table in optional:
         if table is not None:
             sections += [title, format_markdown(table)]
+    try:
+        table = time_to_quality(run)
+        if table is not None:
+            sections += ["## Time to quality (validation crops of held-out training photos, "
+                         "after each epoch)", format_markdown(table)]
+    except (ValueError, FileNotFoundError) as error:
+        sections += ["## Time to quality", f"Not computed here: {error}"]
     details = pd.DataFrame([{
         "run": run["run"], "epochs": run["epochs"], "steps/epoch": run.get("steps_per_epoch"),
         "batch": run["batch_size"], "precision": run.get("precision"),
