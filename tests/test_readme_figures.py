@@ -667,18 +667,35 @@ def test_the_gan_joint_step_figures_are_its_record():
     assert f"Run of {record['date'][:-4]} UTC" in text
 
 
-def test_the_photo_notes_classical_figures_are_the_stored_rows():
+def test_the_photo_notes_five_method_table_is_the_manifest_and_the_stored_rows():
     from inpaint_tf.evaluation.classical_scores import ClassicalScores
 
-    notes = " ".join((ROOT / "experiments" / "photo_notes.md").read_text().split())
-    rows = json.loads((RECORDS / "classical_photo_scores.json").read_text())["rows"]
-    assert len(ClassicalScores(RECORDS / "classical_photo_scores.json")) == len(rows)
-    thin = {row["key"]["method"]: row["row"]["hole_psnr"] for row in rows
-            if row["key"]["masks"] == "thin_strokes" and row["key"]["mask_seed"] == M.EVAL_SEED}
-    best, fast = re.search(r"FSR best is not the best method on thin strokes: (\S+) dB "
-                           r"against FSR fast's (\S+) ", notes).groups()
-    assert shows(best, thin["fsr_best"]) and shows(fast, thin["fsr_fast"])
-    assert thin["fsr_best"] < thin["fsr_fast"]
+    text = (ROOT / "experiments" / "photo_notes.md").read_text()
+    manifest = pretrained_manifest("photo_unet")
+    rows = table(text, "masks", "best classical", "its PSNR", "photo_unet")
+    assert [row["masks"] for row in rows] == list(PHOTO_GOALS)
+    for row in rows:
+        test, held = manifest["test"][row["masks"]], manifest["held_out"][row["masks"]]
+        best = test["best_classical"]
+        assert row["best classical"] == best, row
+        assert shows(row["its PSNR"], test[best]["hole_psnr"])
+        assert shows(row["photo_unet"], test["model"]["hole_psnr"])
+        assert shows(row["margin"].replace("−", "-"), test["margin_db"])
+        held_margin, over = row["held-out margin (over)"].replace("−", "-").split(" (")
+        assert shows(held_margin, held["margin_db"]) and over == held["best_classical"] + ")"
+        assert row["goal +1.0 dB"] == ("met" if test["margin_db"] >= 1.0 else "missed")
+    # FSR best against FSR fast on object boxes, on both seeds, from the stored rows.
+    stored = json.loads((RECORDS / "classical_photo_scores.json").read_text())["rows"]
+    assert len(ClassicalScores(RECORDS / "classical_photo_scores.json")) == len(stored)
+    boxes = {(r["key"]["mask_seed"], r["key"]["method"]): r["row"]["hole_psnr"]
+             for r in stored if r["key"]["masks"] == "object_boxes"}
+    notes = " ".join(text.split())
+    found = re.search(r"the best only on object boxes \((\S+) against FSR fast's (\S+) dB; "
+                      r"(\S+) against (\S+) on the held-out seed\)", notes)
+    assert found, "the notes' object boxes sentence"
+    for printed, key in zip(found.groups(), [(M.EVAL_SEED, "fsr_best"), (M.EVAL_SEED, "fsr_fast"),
+                                             (424242, "fsr_best"), (424242, "fsr_fast")]):
+        assert shows(printed, boxes[key]), key
 
 
 def test_the_photo_notes_probe_table_and_figures_are_its_record():

@@ -345,6 +345,9 @@ def test_the_release_command_names_a_photo_models_folders_and_scores_file(tmp_pa
     assert releases._release_command("m", ["K"], "s.json", ("telea", "fsr_best"), ("fsr_best",)) \
         == "inpaint-tf release runs/m --photos K --baselines telea,fsr_best " \
            "--classical-scores s.json --reuse-only fsr_best"
+    assert releases._release_command("m", ["K"], "s.json", "telea,fsr_best", "fsr_best") \
+        == "inpaint-tf release runs/m --photos K --baselines telea,fsr_best " \
+           "--classical-scores s.json --reuse-only fsr_best"  # the CLI's text
 
 
 def test_scores_are_taken_on_the_splits_first_images_with_the_fill_value():

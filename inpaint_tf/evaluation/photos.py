@@ -343,7 +343,14 @@ def photo_table(rows: list[dict], name: str = "model", baselines=PHOTO_BASELINES
             line[f"{name} SSIM"] = of_kind[name]["hole_ssim"]
             line[f"{name} MAE"] = of_kind[name]["hole_mae"]
         lines.append(line)
-    return pd.DataFrame(lines)
+    # Columns in one order whatever the rows' order: the classical methods, then the rest.
+    methods = dict.fromkeys(row["name"] for row in rows)
+    ordered = [*(m for m in baselines if m in methods), *(m for m in methods
+                                                          if m not in baselines)]
+    psnrs = [f"{method} PSNR" for method in ordered]
+    table = pd.DataFrame(lines)
+    rest = [column for column in table.columns if column not in psnrs]
+    return table[rest[:3] + psnrs + rest[3:]]
 
 
 def photo_times(rows: list[dict]):

@@ -29,6 +29,7 @@ from inpaint_tf._checksums import (
 )
 from inpaint_tf.configs import load_config
 from inpaint_tf.data import load_cifar10, synthetic_split
+from inpaint_tf.evaluation.baselines import checked_baselines
 from inpaint_tf.evaluation.classical_scores import as_classical_scores
 from inpaint_tf.evaluation.photos import (
     HOLE_FIGURES,
@@ -199,12 +200,12 @@ def _release_command(name: str, photos=None, classical_scores=None, baselines=PH
         return command
     folders = photos if isinstance(photos, (list, tuple)) else [photos]
     command += " --photos " + " ".join(str(folder) for folder in folders)
-    if tuple(baselines) != tuple(PHOTO_BASELINES):
-        command += " --baselines " + ",".join(baselines)
+    if checked_baselines(baselines) != tuple(PHOTO_BASELINES):
+        command += " --baselines " + ",".join(checked_baselines(baselines))
     if classical_scores is not None:  # a file's name, or a ClassicalScores' file
         command += f" --classical-scores {getattr(classical_scores, 'path', classical_scores)}"
     if reuse_only:
-        command += " --reuse-only " + ",".join(reuse_only)
+        command += " --reuse-only " + ",".join(checked_baselines(reuse_only))
     return command
 
 
