@@ -106,6 +106,10 @@ class ModelConfig:
     kind: str = "unet_autoencoder"
     options: dict = dataclasses.field(default_factory=dict)
 
+    def network_options(self) -> dict:
+        """The builder's options: `options` without ``vgg_weights``, which is the loss's."""
+        return {k: v for k, v in self.options.items() if k != "vgg_weights"}
+
 
 @dataclasses.dataclass
 class DataConfig:

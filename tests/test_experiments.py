@@ -151,3 +151,10 @@ def test_each_photo_probe_is_the_released_recipe_with_the_changes_it_names(tmp_p
                      and k != "training.epochs"}
         assert {k: list(v) if isinstance(v, tuple) else v for k, v in differing.items()} \
             == changes, name
+
+
+def test_the_network_options_leave_out_the_losses_vgg_weights():
+    config = X.config_from_dict({"name": "p", "model": {
+        "kind": "pconv_unet", "options": {"filters": [4], "vgg_weights": None}}})
+    assert config.model.network_options() == {"filters": [4]}
+    assert config.model.options == {"filters": [4], "vgg_weights": None}  # the loss keeps it

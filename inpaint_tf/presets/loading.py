@@ -62,7 +62,7 @@ def load_inference_model(run_or_model, precision: str | None = None):
 def network_spec(config: ExperimentConfig) -> dict:
     """The builder (a name in `inpaint_tf.models`) and its options of the network that
     inpaints for `config`, as a release's manifest records them."""
-    options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
+    options = config.model.network_options()
     options["fill_value"] = config.data.fill_value
     return {"builder": MODEL_BUILDERS[config.model.kind], "options": options}
 

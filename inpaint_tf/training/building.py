@@ -123,7 +123,7 @@ def build_model(config: ExperimentConfig, input_shape=(32, 32, 3), total_steps: 
             generator_optimizer=make_optimizer("adam", config.gan.generator_learning_rate),
             discriminator_optimizer=make_optimizer("adam", config.gan.discriminator_learning_rate))
         return model
-    options = {k: v for k, v in config.model.options.items() if k != "vgg_weights"}
+    options = config.model.network_options()
     builder = getattr(models, MODEL_BUILDERS[config.model.kind])
     model = _any_size_network(builder, input_shape, options, fill_value=config.data.fill_value)
     training = config.training
