@@ -527,6 +527,23 @@ def test_the_photo_table_is_its_manifest(name):
             assert row["goal"].endswith(" met") == (test["margin_db"] >= goal), kind
 
 
+def test_the_photo_models_speed_against_fsr_best_is_its_manifests():
+    """docs/inpainting.md and the README: seconds per photo of the model and of FSR best
+    on the goal families, and the ratio, rounded to tens, from the manifest's times."""
+    test = pretrained_manifest("photo_unet")["test"]
+    model = [test[kind]["model"]["seconds_per_photo"] for kind in PHOTO_GOALS]
+    fsr = [test[kind]["fsr_best"]["seconds_per_photo"] for kind in PHOTO_GOALS]
+    ratios = [slow / fast for slow, fast in zip(fsr, model)]
+    text = " ".join(INPAINTING.split())
+    found = re.search(r"It is (\d+) to (\d+) times faster than FSR best: (\S+) to (\S+) s per "
+                      r"photo against (\S+) to (\S+) s \(the manifest's times\)", text)
+    low, high, *seconds = found.groups()
+    assert (int(low), int(high)) == (round(min(ratios), -1), round(max(ratios), -1))
+    for printed, value in zip(seconds, (min(model), max(model), min(fsr), max(fsr))):
+        assert shows(printed, value)
+    assert f"at {low} to {high} times FSR best's speed" in " ".join(README.split())
+
+
 @pytest.mark.parametrize("name", PHOTO_RELEASES)
 def test_the_photo_models_size_and_training_are_its_manifest(name):
     manifest = pretrained_manifest(name)

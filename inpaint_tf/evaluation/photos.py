@@ -347,10 +347,9 @@ def photo_table(rows: list[dict], name: str = "model", baselines=PHOTO_BASELINES
     methods = dict.fromkeys(row["name"] for row in rows)
     ordered = [*(m for m in baselines if m in methods), *(m for m in methods
                                                           if m not in baselines)]
-    psnrs = [f"{method} PSNR" for method in ordered]
     table = pd.DataFrame(lines)
-    rest = [column for column in table.columns if column not in psnrs]
-    return table[rest[:3] + psnrs + rest[3:]]
+    front = ["masks", "photos", "hole share", *(f"{method} PSNR" for method in ordered)]
+    return table[front + [column for column in table.columns if column not in front]]
 
 
 def photo_times(rows: list[dict]):

@@ -200,8 +200,9 @@ def _release_command(name: str, photos=None, classical_scores=None, baselines=PH
         return command
     folders = photos if isinstance(photos, (list, tuple)) else [photos]
     command += " --photos " + " ".join(str(folder) for folder in folders)
-    if checked_baselines(baselines) != tuple(PHOTO_BASELINES):
-        command += " --baselines " + ",".join(checked_baselines(baselines))
+    baselines = checked_baselines(baselines)
+    if baselines != tuple(PHOTO_BASELINES):
+        command += " --baselines " + ",".join(baselines)
     if classical_scores is not None:  # a file's name, or a ClassicalScores' file
         command += f" --classical-scores {getattr(classical_scores, 'path', classical_scores)}"
     if reuse_only:
